@@ -1,0 +1,125 @@
+"""The `gpubroker` command: global options, sub-apps, and the one error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from gpubroker import __version__
+from gpubroker.commands import browse, config, gpus
+from gpubroker.commands._options import AppState, state
+from gpubroker.errors import EXIT_ERROR, EXIT_INTERRUPTED, GpubrokerError
+from gpubroker.settings import EnvVars, OutputFormat
+
+
+def _debug_enabled(ctx_obj: Any = None) -> bool:
+    if isinstance(ctx_obj, AppState) and ctx_obj.debug:
+        return True
+    return os.environ.get(EnvVars.DEBUG, "").lower() in ("1", "true", "yes")
+
+
+def report_error(exc: GpubrokerError, debug: bool) -> None:
+    """`Error: <message>` (+ hint) on stderr; a traceback only in debug mode, never locals."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"Error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"Hint: {exc.hint}", file=sys.stderr)
+    elif not debug:
+        print(f"Hint: set {EnvVars.DEBUG}=1 for a traceback", file=sys.stderr)
+
+
+class BoundaryGroup(TyperGroup):
+    """Root group: turns every `GpubrokerError` into a message and its exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except GpubrokerError as exc:
+            report_error(exc, _debug_enabled(ctx.obj))
+            raise typer.Exit(exc.exit_code) from None
+        finally:
+            if isinstance(ctx.obj, AppState):
+                ctx.obj.close()
+
+
+app = typer.Typer(
+    name="gpubroker",
+    cls=BoundaryGroup,
+    help="GPU control tower: find, rank and deploy GPU compute across providers.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"gpubroker {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Settings profile from config.toml.")
+    ] = None,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """GPU control tower: find, rank and deploy GPU compute across providers.
+
+    Start with `gpubroker browse --gpu h100`. Data goes to stdout, notes to stderr;
+    exit codes: 0 ok, 1 error, 2 bad input, 3 nothing found, 4 auth, 5 unavailable,
+    6 refused, 130 interrupted.
+    """
+    st = state(ctx)
+    st.profile = profile
+    st.format = OutputFormat.JSON if as_json else fmt
+    st.no_color = no_color or bool(os.environ.get(EnvVars.NO_COLOR))
+    st.debug = debug
+
+
+app.command("browse")(browse.browse)
+app.command("gpus")(gpus.list_gpus)
+app.add_typer(config.app, name="config")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        app(args=argv, prog_name="gpubroker")
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # stdout closed early (`| head`): not an error for a CLI.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except GpubrokerError as exc:  # raised outside a command (e.g. while building help)
+        report_error(exc, _debug_enabled())
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if _debug_enabled():
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"Error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"Hint: set {EnvVars.DEBUG}=1 for a traceback, and report it", file=sys.stderr)
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,128 @@
+"""Shared CLI options and the per-invocation state the root callback sets up."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from gpubroker import render
+from gpubroker.broker import Broker
+from gpubroker.settings import OutputFormat, Settings
+
+
+@dataclass
+class AppState:
+    """Global flags, resolved once per invocation."""
+
+    profile: str | None = None
+    format: OutputFormat | None = None
+    no_color: bool = False
+    debug: bool = False
+    _broker: Broker | None = field(default=None, repr=False)
+
+    def broker(self, **overrides: Any) -> Broker:
+        if self._broker is None:
+            self._broker = Broker(profile=self.profile, overrides=overrides)
+        return self._broker
+
+    @property
+    def settings(self) -> Settings:
+        return self.broker().settings
+
+    def err(self) -> Console:
+        return render.err_console(self.no_color)
+
+    def close(self) -> None:
+        if self._broker is not None:
+            self._broker.close()
+            self._broker = None
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def output_format(
+    ctx: typer.Context, fmt: OutputFormat | None, as_json: bool = False
+) -> OutputFormat:
+    """Command flag > global flag > the profile's ``format`` setting."""
+    if as_json:
+        return OutputFormat.JSON
+    if fmt is not None:
+        return fmt
+    st = state(ctx)
+    if st.format is not None:
+        return st.format
+    return st.settings.format
+
+
+def stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+FormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", "-f", help="Output format.", case_sensitive=False, show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+FieldsOpt = Annotated[
+    str | None,
+    typer.Option("--fields", help="Comma-separated fields to output (see --format json)."),
+]
+ProviderOpt = Annotated[
+    list[str] | None,
+    typer.Option("--provider", "-p", help="Provider(s) to ask; repeat or comma-separate."),
+]
+GpuOpt = Annotated[
+    list[str] | None,
+    typer.Option("--gpu", "-g", help="GPU name(s): h100, 'A100 80GB', RTX_4090; comma list."),
+]
+MinGpusOpt = Annotated[int | None, typer.Option("--min-gpus", min=1, help="At least N GPUs.")]
+MaxGpusOpt = Annotated[int | None, typer.Option("--max-gpus", min=1, help="At most N GPUs.")]
+MinVramOpt = Annotated[
+    float | None, typer.Option("--min-vram", min=0, help="Memory per GPU, GiB, at least.")
+]
+MaxPriceOpt = Annotated[
+    float | None, typer.Option("--max-price", min=0, help="Offer price, $/h, at most.")
+]
+MaxPricePerGpuOpt = Annotated[
+    float | None, typer.Option("--max-price-per-gpu", min=0, help="$/GPU-hour, at most.")
+]
+RegionOpt = Annotated[list[str] | None, typer.Option("--region", help="Region(s); comma list.")]
+CountryOpt = Annotated[
+    list[str] | None, typer.Option("--country", help="ISO-2 country code(s); comma list.")
+]
+SpotOpt = Annotated[
+    bool | None,
+    typer.Option("--spot/--on-demand", help="Only spot (interruptible) or only on-demand."),
+]
+MinReliabilityOpt = Annotated[
+    float | None, typer.Option("--min-reliability", min=0, max=1, help="Reliability 0–1.")
+]
+MinVcpusOpt = Annotated[float | None, typer.Option("--min-vcpus", min=0, help="At least N vCPUs.")]
+MinRamOpt = Annotated[float | None, typer.Option("--min-ram", min=0, help="RAM, GiB, at least.")]
+MinDiskOpt = Annotated[float | None, typer.Option("--min-disk", min=0, help="Disk, GiB, at least.")]
+AvailableOpt = Annotated[
+    bool, typer.Option("--available", help="Hide offers the provider reports as unavailable.")
+]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--where", "-w", help="Filter expression: 'vram>=80 and price<3 and gpu in [h100,a100]'."
+    ),
+]
+FreshOpt = Annotated[bool, typer.Option("--fresh", help="Ignore the cache; fetch live.")]
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="Never touch the network: cache, then catalog.")
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 5 when any provider fails.")]

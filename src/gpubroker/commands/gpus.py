@@ -1,0 +1,59 @@
+"""`gpubroker gpus`: the GPU registry."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from gpubroker import gpus as registry
+from gpubroker import render
+from gpubroker.commands import _options as o
+from gpubroker.errors import NotFoundError
+
+GPU_COLUMNS = [
+    "name", "display_name", "vendor", "architecture", "memory_gib", "bandwidth_gbps",
+    "bf16_tflops", "fp16_tflops", "fp32_tflops", "compute_capability",
+]  # fmt: skip
+GPU_HEADERS = {
+    "name": "name", "display_name": "model", "vendor": "vendor", "architecture": "arch",
+    "memory_gib": "GiB", "bandwidth_gbps": "GB/s", "bf16_tflops": "BF16 TF",
+    "fp16_tflops": "FP16 TF", "fp32_tflops": "FP32 TF", "compute_capability": "CC",
+}  # fmt: skip
+
+
+def list_gpus(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Show the models this name means.")] = None,
+    arch: Annotated[
+        str | None, typer.Option("--arch", help="Architecture: hopper, ampere...")
+    ] = None,
+    min_vram: Annotated[
+        float | None, typer.Option("--min-vram", min=0, help="GiB per GPU.")
+    ] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", help="nvidia or amd.")] = None,
+    fields: o.FieldsOpt = None,
+    fmt: o.FormatOpt = None,
+    as_json: o.JsonOpt = False,
+) -> None:
+    """List known GPUs with their specs (dense BF16/FP16 TFLOPS, bandwidth, CC).
+
+    Examples:
+
+        gpubroker gpus --arch hopper
+
+        gpubroker gpus a100 --json
+    """
+    specs = registry.search(arch=arch, min_vram_gib=min_vram, vendor=vendor)
+    if name:
+        wanted = {s.name for s in registry.resolve_query(name)}
+        specs = [s for s in specs if s.name in wanted]
+    rows = [{k: v for k, v in asdict(s).items() if k != "aliases"} | {"aliases": list(s.aliases)}
+            for s in specs]  # fmt: skip
+    output = o.output_format(ctx, fmt, as_json)
+    columns = render.parse_fields(fields, [*GPU_COLUMNS, "family", "memory_type", "aliases"])
+    render.write_data(rows, output, columns=columns or (None if output.value in ("json", "jsonl")
+                      else GPU_COLUMNS), headers=GPU_HEADERS)  # fmt: skip
+    if not rows:
+        raise NotFoundError("no GPU matches those filters")

@@ -1,0 +1,161 @@
+"""Provider credentials: environment variable, else the OS keyring. Never a plaintext file.
+
+Lookup order for each declared `CredentialSpec`: the provider's conventional environment
+variable (so CI can override without touching a keyring, as ``gh`` does with ``GH_TOKEN``),
+then ``keyring.get_password("gpubroker", "<provider>.<field>")``.
+
+A headless machine often has no usable keyring backend (``fail.Keyring``, ``null.Keyring``
+or an empty chainer, see ``shared/reference/testing-aws-keyring.md``). Reading then simply
+finds nothing; storing raises `KeyringUnavailableError` with a fix-it message instead of
+silently writing plaintext or losing the secret.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from gpubroker.errors import KeyringUnavailableError, MissingCredentialsError, NotFoundError
+from gpubroker.providers.base import CredentialSpec, Provider
+
+SERVICE = "gpubroker"
+
+NO_KEYRING_HINT = (
+    "no OS keyring is available here (headless machine?). Set the provider's environment "
+    "variable instead, or install and unlock a keyring backend (e.g. gnome-keyring, KWallet, "
+    "macOS Keychain, Windows Credential Locker)"
+)
+
+
+def keyring_item(provider: str, field: str) -> str:
+    return f"{provider}.{field}"
+
+
+def _usable_backend() -> Any | None:
+    """The active keyring backend, or None when it cannot store anything."""
+    try:
+        import keyring
+        from keyring.backends import chainer, fail
+
+        backend = keyring.get_keyring()
+    except Exception:  # a bad PYTHON_KEYRING_BACKEND raises ModuleNotFoundError etc.
+        return None
+    if isinstance(backend, fail.Keyring):
+        return None
+    if type(backend).__module__ == "keyring.backends.null":
+        return None
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return None
+    return backend
+
+
+def keyring_available() -> bool:
+    return _usable_backend() is not None
+
+
+def _keyring_get(provider: str, field: str) -> str | None:
+    backend = _usable_backend()
+    if backend is None:
+        return None
+    try:
+        value = backend.get_password(SERVICE, keyring_item(provider, field))
+    except Exception:  # KeyringError, EOFError from a prompting backend, RuntimeError
+        return None
+    return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialState:
+    """Where a credential comes from; never its value."""
+
+    provider: str
+    field: str
+    env_var: str
+    required: bool
+    source: str  # "env" | "keyring" | "missing"
+
+
+def lookup(provider: str, spec: CredentialSpec) -> tuple[str | None, str]:
+    """(value, source) for one credential."""
+    env = os.environ.get(spec.env_var)
+    if env:
+        return env, "env"
+    value = _keyring_get(provider, spec.field)
+    if value:
+        return value, "keyring"
+    return None, "missing"
+
+
+def resolve(provider_cls: type[Provider]) -> dict[str, str]:
+    """Resolved credentials of a provider.
+
+    Raises:
+        MissingCredentialsError: a required credential is not configured (with a fix-it hint).
+    """
+    values: dict[str, str] = {}
+    missing: list[CredentialSpec] = []
+    for spec in provider_cls.credentials:
+        value, _ = lookup(provider_cls.name, spec)
+        if value:
+            values[spec.field] = value
+        elif spec.required:
+            missing.append(spec)
+    if missing:
+        env_vars = " and ".join(s.env_var for s in missing)
+        raise MissingCredentialsError(
+            f"{provider_cls.name}: missing credentials ({', '.join(s.field for s in missing)})",
+            hint=f"run `gpubroker keys set {provider_cls.name}` or set {env_vars}",
+        )
+    return values
+
+
+def states(provider_cls: type[Provider]) -> list[CredentialState]:
+    return [
+        CredentialState(
+            provider_cls.name,
+            spec.field,
+            spec.env_var,
+            spec.required,
+            lookup(provider_cls.name, spec)[1],
+        )
+        for spec in provider_cls.credentials
+    ]
+
+
+def store(provider: str, field: str, value: str) -> None:
+    """Save a secret in the OS keyring.
+
+    Raises:
+        KeyringUnavailableError: no usable backend, or the backend failed.
+    """
+    backend = _usable_backend()
+    if backend is None:
+        raise KeyringUnavailableError(f"cannot store {provider}.{field}: {NO_KEYRING_HINT}")
+    try:
+        backend.set_password(SERVICE, keyring_item(provider, field), value)
+    except Exception as exc:
+        raise KeyringUnavailableError(
+            f"cannot store {provider}.{field} in the keyring ({type(exc).__name__}): "
+            f"{NO_KEYRING_HINT}"
+        ) from None
+
+
+def delete(provider: str, field: str) -> None:
+    """Remove a secret from the OS keyring.
+
+    Raises:
+        NotFoundError: it was not stored.
+        KeyringUnavailableError: no usable backend.
+    """
+    backend = _usable_backend()
+    if backend is None:
+        raise KeyringUnavailableError(f"cannot delete {provider}.{field}: {NO_KEYRING_HINT}")
+    if backend.get_password(SERVICE, keyring_item(provider, field)) is None:
+        raise NotFoundError(f"{provider}.{field} is not stored in the keyring")
+    try:
+        backend.delete_password(SERVICE, keyring_item(provider, field))
+    except Exception as exc:
+        raise KeyringUnavailableError(
+            f"cannot delete {provider}.{field} from the keyring ({type(exc).__name__})"
+        ) from None

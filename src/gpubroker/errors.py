@@ -1,0 +1,180 @@
+"""The gpubroker error tree. Every class carries the exit code the CLI uses for it.
+
+::
+
+    GpubrokerError (1)
+    ├── UsageError (2)                      bad input: flags, expressions, weights, config values
+    │   ├── UnknownGPUError (2)             with "did you mean"
+    │   ├── AmbiguousGPUError (2)           with the choices
+    │   ├── QuerySyntaxError (2)            names the offending token
+    │   ├── UnknownProviderError (2)        lists the valid names
+    │   └── ConfigError (2)
+    ├── NotFoundError (3)                   nothing matched / no such record
+    ├── CredentialsError (4)
+    │   ├── MissingCredentialsError (4)     carries a fix-it hint
+    │   ├── InvalidCredentialsError (4)
+    │   └── KeyringUnavailableError (4)
+    ├── UnavailableError (5)                network, 5xx, timeouts, AWS
+    │   ├── ProviderError (5)               carries .provider
+    │   │   ├── ProviderHTTPError (5)
+    │   │   ├── ProviderTimeoutError (5)
+    │   │   └── ProviderResponseError (5)   payload not in the expected shape
+    │   └── NoProvidersAvailableError (5)   every provider failed
+    ├── RefusedError (6)                    validation, limits, budget, confirmation missing
+    └── StoreError (1)                      local database problems
+
+Messages never contain secrets: provider errors are built from status codes and
+payload shapes, never from request headers.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_AUTH = 4
+EXIT_UNAVAILABLE = 5
+EXIT_REFUSED = 6
+EXIT_INTERRUPTED = 130
+
+
+class GpubrokerError(Exception):
+    """Base class of every error gpubroker raises on purpose.
+
+    Attributes:
+        exit_code: the process exit code the CLI uses for this error.
+        hint: an optional one-line suggestion shown after the message.
+    """
+
+    exit_code: ClassVar[int] = EXIT_ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(GpubrokerError):
+    """Bad input from the user: a flag, an expression, a weight, a config value."""
+
+    exit_code = EXIT_USAGE
+
+
+class UnknownGPUError(UsageError):
+    """A GPU name the registry does not know."""
+
+    def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
+        self.name = name
+        self.suggestions = suggestions or []
+        msg = f"unknown GPU {name!r}"
+        if self.suggestions:
+            msg += f"; did you mean {', '.join(self.suggestions)}?"
+        super().__init__(msg, hint="run `gpubroker gpus` to list the known GPUs")
+
+
+class AmbiguousGPUError(UsageError):
+    """A GPU name that matches several distinct models."""
+
+    def __init__(self, name: str, choices: list[str]) -> None:
+        self.name = name
+        self.choices = choices
+        super().__init__(f"GPU {name!r} is ambiguous; choose one of: {', '.join(choices)}")
+
+
+class QuerySyntaxError(UsageError):
+    """A `--where` expression that does not parse; names the offending token."""
+
+    def __init__(self, message: str, token: str | None = None, position: int | None = None) -> None:
+        self.token = token
+        self.position = position
+        super().__init__(message)
+
+
+class UnknownProviderError(UsageError):
+    """A provider name that is not registered."""
+
+    def __init__(self, name: str, valid: list[str]) -> None:
+        self.name = name
+        self.valid = valid
+        super().__init__(f"unknown provider {name!r}; valid providers: {', '.join(valid)}")
+
+
+class ConfigError(UsageError):
+    """An invalid configuration file, key or value."""
+
+
+class NotFoundError(GpubrokerError):
+    """Nothing matched, or the record asked for does not exist."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class CredentialsError(GpubrokerError):
+    """A credential is missing, wrong, or cannot be stored."""
+
+    exit_code = EXIT_AUTH
+
+
+class MissingCredentialsError(CredentialsError):
+    """A provider needs a credential that is not configured."""
+
+
+class InvalidCredentialsError(CredentialsError):
+    """A provider rejected the credential (HTTP 401/403)."""
+
+
+class KeyringUnavailableError(CredentialsError):
+    """No usable OS keyring backend; gpubroker refuses to store secrets in plaintext."""
+
+
+class UnavailableError(GpubrokerError):
+    """A remote service could not be reached or failed (network, 5xx, timeout)."""
+
+    exit_code = EXIT_UNAVAILABLE
+
+
+class ProviderError(UnavailableError):
+    """A provider fetch failed. Carries the provider's name."""
+
+    def __init__(self, provider: str, message: str, *, hint: str | None = None) -> None:
+        self.provider = provider
+        super().__init__(message, hint=hint)
+
+
+class ProviderHTTPError(ProviderError):
+    """The provider answered with an HTTP error status."""
+
+    def __init__(
+        self, provider: str, status_code: int, message: str, *, retry_after_s: float | None = None
+    ) -> None:
+        self.status_code = status_code
+        self.retry_after_s = retry_after_s
+        super().__init__(provider, message)
+
+
+class ProviderTimeoutError(ProviderError):
+    """The provider did not answer in time."""
+
+
+class ProviderResponseError(ProviderError):
+    """The provider answered, but not with the payload it documents."""
+
+
+class NoProvidersAvailableError(UnavailableError):
+    """Every selected provider failed, so nothing at all could be shown."""
+
+
+class RefusedError(GpubrokerError):
+    """gpubroker refuses: validation, limits, budget, or a missing confirmation."""
+
+    exit_code = EXIT_REFUSED
+
+
+class StoreError(GpubrokerError):
+    """The local database could not be read or written."""

@@ -1,0 +1,340 @@
+"""Collect offers from every selected provider: live, cache, or the bundled catalog.
+
+For each provider, the freshest source that works is used:
+
+1. the local cache while it is younger than the TTL (no network at all);
+2. a live fetch (all providers concurrently, per-provider timeout, overall deadline,
+   retries inside the HTTP transport); success refreshes the cache and appends history;
+3. when the live fetch fails or credentials are missing: the stale cache, then the
+   provider's rows of the bundled catalog, each labelled with its age.
+
+Partial failure is data: every provider gets a `ProviderStatus`; one failing provider never
+hides the others.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import httpx
+
+from gpubroker import credentials
+from gpubroker.errors import (
+    CredentialsError,
+    GpubrokerError,
+    MissingCredentialsError,
+    ProviderTimeoutError,
+    UnknownProviderError,
+)
+from gpubroker.http import make_client
+from gpubroker.models import Offer, ProviderState, ProviderStatus, Query
+from gpubroker.providers import PROVIDERS
+from gpubroker.providers.base import Provider
+from gpubroker.providers.catalog import catalog_providers, load_catalog
+from gpubroker.settings import Settings
+from gpubroker.store import Store
+from gpubroker.textfmt import humanize_age
+
+
+class Mode(StrEnum):
+    AUTO = "auto"  # cache within TTL, else live, else fallbacks
+    FRESH = "fresh"  # always live first
+    OFFLINE = "offline"  # never touch the network
+
+
+def known_providers() -> list[str]:
+    """Every provider name: registered live providers plus catalog-only ones."""
+    return sorted(set(PROVIDERS) | set(catalog_providers()))
+
+
+def select_providers(names: Sequence[str] | None) -> list[str]:
+    """Validate provider names (comma lists allowed); empty means all."""
+    valid = known_providers()
+    chosen: list[str] = []
+    for item in names or []:
+        for part in item.split(","):
+            key = part.strip().lower()
+            if not key:
+                continue
+            if key not in valid:
+                raise UnknownProviderError(part.strip(), valid)
+            if key not in chosen:
+                chosen.append(key)
+    return chosen or valid
+
+
+@dataclass
+class Collected:
+    offers: list[Offer] = field(default_factory=list)
+    statuses: list[ProviderStatus] = field(default_factory=list)
+
+
+@dataclass
+class _Outcome:
+    provider: str
+    offers: list[Offer] | None = None
+    error: GpubrokerError | None = None
+    latency_ms: float | None = None
+    truncated: bool = False
+
+
+def _catalog_for(provider: str) -> list[Offer]:
+    return [o for o in load_catalog() if o.provider == provider]
+
+
+def _catalog_month(offers: Sequence[Offer]) -> str:
+    months = sorted({o.observed_at.strftime("%Y-%m") for o in offers})
+    return months[-1] if months else "?"
+
+
+class OfferCollector:
+    """Fan out to providers and fall back gracefully.
+
+    Args:
+        settings: timeouts, TTL, regions.
+        store: the cache and history (None: no cache, used by pure offline catalog search).
+        client_factory: builds the shared HTTP client (tests inject mock transports).
+        provider_factory: builds a provider from its class and credentials (tests inject).
+        now: clock.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None,
+        *,
+        client_factory: Callable[[], httpx.Client] | None = None,
+        provider_factory: Callable[[type[Provider], dict[str, str]], Provider] | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.now = now or (lambda: datetime.now(UTC))
+        self.client_factory = client_factory or (
+            lambda: make_client(timeout_s=settings.provider_timeout_s)
+        )
+        self.provider_factory = provider_factory or self._default_provider
+
+    def _default_provider(self, cls: type[Provider], creds: dict[str, str]) -> Provider:
+        options: dict[str, object] = {}
+        if cls.name == "aws":
+            options["regions"] = self.settings.aws_regions
+        elif cls.name == "azure":
+            options["regions"] = self.settings.azure_regions
+        return cls(creds, now=self.now, options=options)
+
+    # -- public ---------------------------------------------------------------------------
+
+    def collect(
+        self,
+        providers: Sequence[str] | None = None,
+        query: Query | None = None,
+        *,
+        mode: Mode = Mode.AUTO,
+        on_progress: Callable[[ProviderStatus], None] | None = None,
+    ) -> Collected:
+        names = select_providers(providers)
+        result = Collected()
+        to_fetch: list[tuple[str, Provider]] = []
+        now = self.now()
+        for name in names:
+            cls = PROVIDERS.get(name)
+            cached = self.store.cached_offers(name) if self.store and cls else None
+            if cls is None:  # catalog-only provider
+                self._add_catalog(result, name, ProviderState.CATALOG, None)
+                continue
+            if cached is not None and mode is not Mode.FRESH:
+                age = cached.age_s(now)
+                if mode is Mode.OFFLINE or age <= self.settings.cache_ttl_s:
+                    state = ProviderState.CACHED
+                    if age > self.settings.cache_ttl_s:
+                        state = ProviderState.STALE
+                    self._add(result, name, cached.offers, state, age_s=age)
+                    continue
+            if mode is Mode.OFFLINE:
+                self._add_catalog(result, name, ProviderState.CATALOG, None)
+                continue
+            try:
+                creds = credentials.resolve(cls)
+            except MissingCredentialsError as exc:
+                self._fallback(result, name, ProviderState.NO_CREDENTIALS, str(exc), exc.hint)
+                continue
+            to_fetch.append((name, self.provider_factory(cls, creds)))
+        if to_fetch:
+            self._fetch_all(result, to_fetch, query, on_progress)
+        order = {name: i for i, name in enumerate(names)}
+        result.statuses.sort(key=lambda s: order.get(s.provider, len(order)))
+        return result
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _add(
+        self,
+        result: Collected,
+        name: str,
+        offers: list[Offer],
+        state: ProviderState,
+        *,
+        age_s: float | None = None,
+        latency_ms: float | None = None,
+        message: str | None = None,
+        truncated: bool = False,
+    ) -> None:
+        result.offers.extend(offers)
+        result.statuses.append(
+            ProviderStatus(
+                provider=name,
+                status=state,
+                count=len(offers),
+                age_s=round(age_s, 1) if age_s is not None else None,
+                latency_ms=round(latency_ms, 1) if latency_ms is not None else None,
+                message=message,
+                truncated=truncated,
+            )
+        )
+
+    def _add_catalog(
+        self, result: Collected, name: str, state: ProviderState, message: str | None
+    ) -> None:
+        offers = _catalog_for(name)
+        note = message
+        if state is ProviderState.CATALOG:
+            note = f"bundled catalog prices as of {_catalog_month(offers)}" if offers else None
+        age = (self.now() - max(o.observed_at for o in offers)).total_seconds() if offers else None
+        self._add(result, name, offers, state, age_s=age, message=note)
+
+    def _fallback(
+        self,
+        result: Collected,
+        name: str,
+        state: ProviderState,
+        message: str,
+        hint: str | None = None,
+        latency_ms: float | None = None,
+    ) -> None:
+        """Record a failure, showing the stale cache or else the catalog in its place."""
+        cached = self.store.cached_offers(name) if self.store else None
+        if cached is not None and cached.offers:
+            cache_age = cached.age_s(self.now())
+            note = f"{message}; showing cached offers from {humanize_age(cache_age)} ago"
+            self._add(result, name, cached.offers, state, age_s=cache_age, message=note,
+                      latency_ms=latency_ms)  # fmt: skip
+            return
+        offers = _catalog_for(name)
+        if offers:
+            note = f"{message}; showing catalog prices as of {_catalog_month(offers)}"
+        else:
+            note = message
+        if hint:
+            note += f" ({hint})"
+        age = (self.now() - max(o.observed_at for o in offers)).total_seconds() if offers else None
+        self._add(result, name, offers, state, age_s=age, message=note, latency_ms=latency_ms)
+
+    def _fetch_all(
+        self,
+        result: Collected,
+        jobs: list[tuple[str, Provider]],
+        query: Query | None,
+        on_progress: Callable[[ProviderStatus], None] | None,
+    ) -> None:
+        per_provider = self.settings.provider_timeout_s
+        overall = self.settings.deadline_s
+        started = time.monotonic()
+        started_at = self.now()
+        budget = min(per_provider, overall)
+        for _, provider in jobs:
+            provider.deadline = started + budget
+        outcomes: dict[str, _Outcome] = {}
+        client = self.client_factory()
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs)))
+        try:
+            futures = {pool.submit(self._fetch_one, p, client, query): name for name, p in jobs}
+            # A little grace past the budget lets a provider report its own timeout.
+            done, _ = concurrent.futures.wait(futures, timeout=budget + 0.5)
+            for fut in done:
+                outcome = fut.result()
+                outcomes[outcome.provider] = outcome
+                if on_progress is not None:
+                    on_progress(self._status_of(outcome))
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            client.close()
+        for name, _provider in jobs:
+            outcome = outcomes.get(name) or _Outcome(
+                name,
+                error=ProviderTimeoutError(name, f"{name}: no answer within {budget:g}s"),
+                latency_ms=budget * 1000,
+            )
+            self._settle(result, outcome, started_at)
+
+    def _fetch_one(self, provider: Provider, client: httpx.Client, query: Query | None) -> _Outcome:
+        t0 = time.monotonic()
+        try:
+            offers = provider.fetch_offers(client, query)
+        except GpubrokerError as exc:
+            return _Outcome(provider.name, error=exc, latency_ms=(time.monotonic() - t0) * 1000)
+        except Exception as exc:  # a provider bug must not take the others down
+            err = GpubrokerError(f"{provider.name}: internal error ({type(exc).__name__}: {exc})")
+            return _Outcome(provider.name, error=err, latency_ms=(time.monotonic() - t0) * 1000)
+        return _Outcome(
+            provider.name,
+            offers=offers,
+            latency_ms=(time.monotonic() - t0) * 1000,
+            truncated=bool(getattr(provider, "last_truncated", False)),
+        )
+
+    @staticmethod
+    def _state_of(error: GpubrokerError) -> ProviderState:
+        if isinstance(error, ProviderTimeoutError):
+            return ProviderState.TIMEOUT
+        if isinstance(error, MissingCredentialsError):
+            return ProviderState.NO_CREDENTIALS
+        return ProviderState.ERROR
+
+    def _status_of(self, outcome: _Outcome) -> ProviderStatus:
+        if outcome.error is not None:
+            return ProviderStatus(
+                provider=outcome.provider,
+                status=self._state_of(outcome.error),
+                message=str(outcome.error),
+                latency_ms=outcome.latency_ms,
+            )
+        return ProviderStatus(
+            provider=outcome.provider,
+            status=ProviderState.OK,
+            count=len(outcome.offers or []),
+            latency_ms=outcome.latency_ms,
+            truncated=outcome.truncated,
+        )
+
+    def _settle(self, result: Collected, outcome: _Outcome, started_at: datetime) -> None:
+        status = self._status_of(outcome)
+        if self.store is not None:
+            self.store.record_fetch(status, started_at)
+        if outcome.error is not None:
+            hint = outcome.error.hint if isinstance(outcome.error, CredentialsError) else None
+            self._fallback(
+                result,
+                outcome.provider,
+                status.status,
+                str(outcome.error),
+                hint,
+                latency_ms=outcome.latency_ms,
+            )
+            return
+        offers = outcome.offers or []
+        if self.store is not None:
+            self.store.save_offers(outcome.provider, offers, started_at)
+        self._add(
+            result,
+            outcome.provider,
+            offers,
+            ProviderState.OK,
+            latency_ms=outcome.latency_ms,
+            truncated=outcome.truncated,
+        )

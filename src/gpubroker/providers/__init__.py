@@ -1,0 +1,39 @@
+"""Provider registry: one explicit dict, fed by one line per provider module.
+
+Adding a provider = one module, one line here, one fixture dir, one test file
+(``tests/providers/test_registry.py`` fails when any of them is missing).
+"""
+
+from __future__ import annotations
+
+from gpubroker.errors import UnknownProviderError
+from gpubroker.providers.azure import AzureProvider
+from gpubroker.providers.base import CredentialSpec, Provider
+from gpubroker.providers.lambdalabs import LambdaProvider
+from gpubroker.providers.runpod import RunpodProvider
+from gpubroker.providers.vastai import VastaiProvider
+from gpubroker.providers.verda import VerdaProvider
+
+PROVIDERS: dict[str, type[Provider]] = {
+    VastaiProvider.name: VastaiProvider,
+    RunpodProvider.name: RunpodProvider,
+    LambdaProvider.name: LambdaProvider,
+    AzureProvider.name: AzureProvider,
+    VerdaProvider.name: VerdaProvider,
+}
+
+
+def get_provider(name: str) -> type[Provider]:
+    """The provider class registered under ``name`` (case-insensitive).
+
+    Raises:
+        UnknownProviderError: listing the valid names.
+    """
+    key = name.strip().lower()
+    try:
+        return PROVIDERS[key]
+    except KeyError:
+        raise UnknownProviderError(name, sorted(PROVIDERS)) from None
+
+
+__all__ = ["PROVIDERS", "CredentialSpec", "Provider", "get_provider"]

@@ -1,0 +1,302 @@
+"""Azure: GPU virtual machines from the public Retail Prices API (no credentials).
+
+``GET {base}/api/retail/prices?$filter=...`` lists one item per meter; GPU VMs are the
+N-series (``Standard_N*``). The feed carries no hardware specs, so the GPU model, count and
+(where known for certain) vCPUs and RAM come from `_SKU_FAMILIES`, a table of ``armSkuName``
+regexes. N-series SKUs missing from the table are skipped rather than guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gpubroker.models import Availability, Offer, Query
+from gpubroker.providers.base import (
+    CredentialSpec,
+    Provider,
+    get_json,
+    make_offer,
+    translate_errors,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Regions asked for when the ``regions`` option is not set: the large US and EU regions
+#: that carry most N-series families (A100, H100, T4, V100, A10).
+DEFAULT_REGIONS: tuple[str, ...] = (
+    "eastus",
+    "eastus2",
+    "southcentralus",
+    "westus2",
+    "westus3",
+    "westeurope",
+    "northeurope",
+    "uksouth",
+)
+#: Guard against a NextPageLink loop; hitting it sets ``last_truncated``.
+DEFAULT_MAX_PAGES = 50
+
+_COUNTRY_BY_REGION = {
+    "eastus": "US", "eastus2": "US", "centralus": "US", "northcentralus": "US",
+    "southcentralus": "US", "westcentralus": "US", "westus": "US", "westus2": "US",
+    "westus3": "US", "canadacentral": "CA", "canadaeast": "CA", "brazilsouth": "BR",
+    "mexicocentral": "MX", "northeurope": "IE", "westeurope": "NL", "uksouth": "GB",
+    "ukwest": "GB", "francecentral": "FR", "francesouth": "FR", "germanywestcentral": "DE",
+    "germanynorth": "DE", "swedencentral": "SE", "switzerlandnorth": "CH",
+    "switzerlandwest": "CH", "norwayeast": "NO", "norwaywest": "NO", "polandcentral": "PL",
+    "italynorth": "IT", "spaincentral": "ES", "japaneast": "JP", "japanwest": "JP",
+    "koreacentral": "KR", "koreasouth": "KR", "australiaeast": "AU",
+    "australiasoutheast": "AU", "southeastasia": "SG", "eastasia": "HK", "centralindia": "IN",
+    "southindia": "IN", "westindia": "IN", "uaenorth": "AE", "qatarcentral": "QA",
+    "southafricanorth": "ZA", "israelcentral": "IL",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Size:
+    gpu_count: int
+    vcpus: int | None = None
+    ram_gib: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Family:
+    """GPU VM family: ``pattern`` captures the size number of ``armSkuName``."""
+
+    pattern: re.Pattern[str]
+    gpu_name_raw: str
+    gpu_memory_gib: float
+    sizes: dict[int, _Size]
+    # Sizes that get a slice of one GPU: gpubroker models whole GPUs only, so these are skipped.
+    fractional: frozenset[int] = field(default_factory=frozenset)
+
+
+def _family(
+    regex: str,
+    gpu: str,
+    memory_gib: float,
+    sizes: dict[int, _Size],
+    fractional: tuple[int, ...] = (),
+) -> _Family:
+    return _Family(re.compile(regex, re.IGNORECASE), gpu, memory_gib, sizes, frozenset(fractional))
+
+
+# vCPUs / RAM (GiB) from the Azure VM size pages; GPU names are chosen so that the GPU
+# registry maps them to the right canonical model.
+_SKU_FAMILIES: tuple[_Family, ...] = (
+    _family(r"^Standard_NC(\d+)ads_A100_v4$", "A100 80GB PCIe", 80,
+            {24: _Size(1, 24, 220), 48: _Size(2, 48, 440), 96: _Size(4, 96, 880)}),
+    _family(r"^Standard_ND(\d+)asr_v4$", "A100 SXM4 40GB", 40, {96: _Size(8, 96, 900)}),
+    _family(r"^Standard_ND(\d+)amsr_A100_v4$", "A100 SXM4 80GB", 80, {96: _Size(8, 96, 1900)}),
+    _family(r"^Standard_ND(\d+)isr_H100_v5$", "H100 SXM5 80GB", 80, {96: _Size(8, 96, 1900)}),
+    _family(r"^Standard_ND(\d+)isr_H200_v5$", "H200 141GB", 141, {96: _Size(8, 96, 1850)}),
+    _family(r"^Standard_NC(\d+)adi?s_H100_v5$", "H100 NVL 94GB", 94,
+            {40: _Size(1, 40, 320), 80: _Size(2, 80, 640)}),
+    _family(r"^Standard_NC(\d+)as_T4_v3$", "T4 16GB", 16,
+            {4: _Size(1, 4, 28), 8: _Size(1, 8, 56), 16: _Size(1, 16, 110),
+             64: _Size(4, 64, 440)}),
+    _family(r"^Standard_NC(\d+)r?s_v3$", "V100 16GB", 16,
+            {6: _Size(1, 6, 112), 12: _Size(2, 12, 224), 24: _Size(4, 24, 448)}),
+    _family(r"^Standard_ND(\d+)rs_v2$", "V100 SXM2 32GB", 32, {40: _Size(8, 40, 672)}),
+    _family(r"^Standard_NV(\d+)ads_A10_v5$", "A10 24GB", 24,
+            {36: _Size(1, 36, 440), 72: _Size(2, 72, 880)}, fractional=(6, 12, 18)),
+    _family(r"^Standard_ND(\d+)isr_MI300X_v5$", "MI300X 192GB", 192, {96: _Size(8, 96, 1850)}),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AzureSku:
+    """What `_SKU_FAMILIES` knows about one ``armSkuName``."""
+
+    gpu_name_raw: str
+    gpu_memory_gib: float
+    gpu_count: int
+    vcpus: int | None
+    ram_gib: float | None
+
+
+def _match(arm_sku_name: str) -> tuple[_Family, int] | None:
+    for fam in _SKU_FAMILIES:
+        match = fam.pattern.match(arm_sku_name)
+        if match is not None:
+            return fam, int(match.group(1))
+    return None
+
+
+def is_fractional(arm_sku_name: str) -> bool:
+    """True for VM sizes that get a slice of one GPU (e.g. ``Standard_NV6ads_A10_v5``)."""
+    found = _match(arm_sku_name)
+    return found is not None and found[1] in found[0].fractional
+
+
+def sku_spec(arm_sku_name: str) -> AzureSku | None:
+    """GPU spec of an Azure VM size, or None when unknown or fractional-GPU."""
+    found = _match(arm_sku_name)
+    if found is None:
+        return None
+    fam, number = found
+    size = fam.sizes.get(number)
+    if size is None:
+        return None
+    return AzureSku(fam.gpu_name_raw, fam.gpu_memory_gib, size.gpu_count, size.vcpus, size.ram_gib)
+
+
+def build_filter(regions: list[str] | tuple[str, ...]) -> str:
+    """The OData ``$filter`` for Linux pay-as-you-go N-series prices in ``regions``."""
+    parts = [
+        "serviceName eq 'Virtual Machines'",
+        "priceType eq 'Consumption'",
+        "contains(productName, 'Windows') eq false",
+        "contains(productName, 'Dedicated') eq false",
+        "contains(meterName, 'Low Priority') eq false",
+        "contains(armSkuName, 'Standard_N')",
+    ]
+    if regions:
+        parts.append("(" + " or ".join(f"armRegionName eq '{r}'" for r in regions) + ")")
+    return " and ".join(parts)
+
+
+class _Page(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    items: list[Any] = Field(alias="Items")
+    next_page_link: str | None = Field(default=None, alias="NextPageLink")
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    arm_sku_name: str = Field(alias="armSkuName")
+    arm_region_name: str = Field(alias="armRegionName")
+    retail_price: float = Field(alias="retailPrice")
+    meter_name: str = Field(alias="meterName")
+    sku_name: str = Field(default="", alias="skuName")
+    product_name: str = Field(default="", alias="productName")
+    type: str = "Consumption"
+    unit_of_measure: str = Field(default="1 Hour", alias="unitOfMeasure")
+    currency_code: str = Field(default="USD", alias="currencyCode")
+
+
+def _is_spot(item: _Item) -> bool:
+    return item.meter_name.endswith(" Spot") or item.sku_name.endswith(" Spot")
+
+
+def parse_offers(
+    items: list[Any], *, observed_at: datetime, skipped: list[str] | None = None
+) -> list[Offer]:
+    """Map Retail Prices items (all pages together) to offers (pure).
+
+    Items that fail validation, are not Linux pay-as-you-go hourly USD prices, or whose SKU
+    is unknown/fractional are left out (their reasons appended to ``skipped``). Duplicate
+    (SKU, region, spot) meters keep the cheapest.
+    """
+    notes = skipped if skipped is not None else []
+    best: dict[tuple[str, str, bool], tuple[_Item, AzureSku]] = {}
+    for raw in items:
+        try:
+            item = _Item.model_validate(raw)
+        except ValidationError:
+            notes.append("malformed item")
+            continue
+        if (
+            item.type != "Consumption"
+            or item.unit_of_measure != "1 Hour"
+            or item.currency_code != "USD"
+            or "Windows" in item.product_name
+            or "Low Priority" in item.meter_name
+        ):
+            notes.append(f"{item.arm_sku_name}: not a Linux hourly USD price")
+            continue
+        spec = sku_spec(item.arm_sku_name)
+        if spec is None:
+            why = "fractional GPU" if is_fractional(item.arm_sku_name) else "unknown GPU size"
+            notes.append(f"{item.arm_sku_name}: {why}")
+            continue
+        key = (item.arm_sku_name, item.arm_region_name, _is_spot(item))
+        if key not in best or item.retail_price < best[key][0].retail_price:
+            best[key] = (item, spec)
+    if notes:
+        logger.debug("azure: skipped %d items", len(notes))
+
+    offers: list[Offer] = []
+    for (sku, region, spot), (item, spec) in best.items():
+        offer = make_offer(
+            provider=AzureProvider.name,
+            native_id=f"{sku}:{region}:{'spot' if spot else 'ondemand'}",
+            instance_type=sku,
+            gpu_name_raw=spec.gpu_name_raw,
+            gpu_count=spec.gpu_count,
+            gpu_memory_gib=spec.gpu_memory_gib,
+            vcpus=spec.vcpus,
+            ram_gib=spec.ram_gib,
+            price_per_hour_usd=item.retail_price,
+            observed_at=observed_at,
+            spot=spot,
+            region=region,
+            country=_COUNTRY_BY_REGION.get(region),
+            # The price list says nothing about capacity.
+            availability=Availability.UNKNOWN,
+            extras={"meter_name": item.meter_name, "product_name": item.product_name},
+        )
+        if offer is not None:
+            offers.append(offer)
+    return offers
+
+
+class AzureProvider(Provider):
+    """Azure N-series VMs, priced from the public Retail Prices API.
+
+    Options:
+        regions: ``armRegionName`` values to ask for (default `DEFAULT_REGIONS`).
+        max_pages: pages to follow before giving up (default `DEFAULT_MAX_PAGES`);
+            ``last_truncated`` is True after a fetch that stopped there.
+    """
+
+    name: ClassVar[str] = "azure"
+    label: ClassVar[str] = "Microsoft Azure"
+    credentials: ClassVar[tuple[CredentialSpec, ...]] = ()
+    default_base_url: ClassVar[str | None] = "https://prices.azure.com"
+    homepage: ClassVar[str | None] = (
+        "https://azure.microsoft.com/pricing/details/virtual-machines/linux/"
+    )
+
+    last_truncated: bool = False
+
+    def regions(self) -> list[str]:
+        configured = self.options.get("regions")
+        if configured:
+            return [str(r) for r in configured]
+        return list(DEFAULT_REGIONS)
+
+    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+        """Fetch every page of N-series prices for the configured regions.
+
+        The query is not pushed server-side: the region list comes from the provider
+        options, and filters are applied centrally.
+        """
+        self.last_truncated = False
+        max_pages = int(self.options.get("max_pages") or DEFAULT_MAX_PAGES)
+        with translate_errors(self.name):
+            items: list[Any] = []
+            url: str | None = f"{self.base_url}/api/retail/prices"
+            params: dict[str, str] | None = {"$filter": build_filter(self.regions())}
+            pages = 0
+            while url:
+                if pages >= max_pages:
+                    self.last_truncated = True
+                    logger.warning("azure: stopped after %d pages", pages)
+                    break
+                payload = get_json(self, client, "GET", url, params=params)
+                page = _Page.model_validate(payload)
+                items.extend(page.items)
+                pages += 1
+                # NextPageLink is a full URL that already carries $filter and $skip.
+                url, params = page.next_page_link, None
+            return parse_offers(items, observed_at=self.now())

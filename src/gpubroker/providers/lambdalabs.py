@@ -1,0 +1,225 @@
+"""Lambda Cloud: ``GET /instance-types`` (the module is ``lambdalabs``: ``lambda`` is a keyword).
+
+Needs ``LAMBDA_API_KEY`` (sent as ``Authorization: Bearer``). ``price_cents_per_hour`` is US
+cents for the whole instance. The listing names only regions that have capacity right now, so
+an instance type with an empty ``regions_with_capacity_available`` becomes one offer with no
+region, marked unavailable. The GPU model and per-GPU memory come from the description
+(``"8x A100 (80 GB SXM4)"``); the form factor is kept in the raw name (``"A100 SXM4"``).
+Lambda has no spot market.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from gpubroker.errors import MissingCredentialsError, ProviderResponseError
+from gpubroker.models import Availability, Offer, Query
+from gpubroker.providers.base import (
+    CredentialSpec,
+    Provider,
+    get_json,
+    make_offer,
+    translate_errors,
+)
+
+_log = logging.getLogger(__name__)
+
+_DESCRIPTION = re.compile(r"^(\d+)x (?:Tesla )?(.+) \((\d+) GB(?: ([^)]+))?\)")
+_GPU_DESCRIPTION = re.compile(r"^(?:Tesla )?(.+) \((\d+) GB(?: ([^)]+))?\)")
+# Country from the region's description ("Virginia, USA"), for regions not named ``us-*``.
+_COUNTRY_BY_NAME = {
+    "usa": "US",
+    "united states": "US",
+    "germany": "DE",
+    "japan": "JP",
+    "india": "IN",
+    "israel": "IL",
+    "australia": "AU",
+    "south korea": "KR",
+    "korea": "KR",
+    "united kingdom": "GB",
+    "uk": "GB",
+    "canada": "CA",
+    "sweden": "SE",
+    "netherlands": "NL",
+    "france": "FR",
+}
+
+
+class _Specs(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    vcpus: float | None = None
+    memory_gib: float | None = None
+    storage_gib: float | None = None
+    gpus: int
+
+
+class _InstanceType(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    description: str
+    gpu_description: str | None = None
+    price_cents_per_hour: float
+    specs: _Specs
+
+
+class _Region(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    description: str | None = None
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    instance_type: _InstanceType
+    regions_with_capacity_available: list[_Region]
+
+
+class _ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    code: str | None = None
+    message: str | None = None
+
+
+class _Listing(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    data: dict[str, Any] | None = None
+    error: _ErrorDetail | None = None
+
+
+def gpu_from_description(
+    description: str, gpu_description: str | None = None
+) -> tuple[str, float | None]:
+    """The raw GPU name (with form factor) and per-GPU memory from Lambda's descriptions.
+
+    ``"8x A100 (80 GB SXM4)"`` → ``("A100 SXM4", 80.0)``; ``"8x Tesla V100 (16 GB)"`` →
+    ``("V100", 16.0)``. Unparseable text is returned without its ``"<n>x "`` prefix and
+    without memory.
+    """
+    match = _DESCRIPTION.match(description.strip())
+    if match:
+        _, model, memory, form = match.groups()
+    elif gpu_description and (match := _GPU_DESCRIPTION.match(gpu_description.strip())):
+        model, memory, form = match.groups()
+    else:
+        return re.sub(r"^\d+x\s+", "", description.strip()), None
+    raw = f"{model.strip()} {form.strip()}" if form else model.strip()
+    return raw, float(memory)
+
+
+def country_for_region(name: str, description: str | None = None) -> str | None:
+    """ISO-2 country of a Lambda region: ``us-*`` → ``US``, else from its description."""
+    if name.lower().startswith("us-"):
+        return "US"
+    if description and "," in description:
+        return _COUNTRY_BY_NAME.get(description.rsplit(",", 1)[1].strip().lower())
+    return None
+
+
+def _offers_for(entry: _Entry, *, observed_at: datetime) -> list[Offer]:
+    it = entry.instance_type
+    if it.specs.gpus < 1:  # CPU-only instance types
+        return []
+    gpu_name_raw, memory = gpu_from_description(it.description, it.gpu_description)
+    price = it.price_cents_per_hour / 100
+    regions: list[_Region | None] = list(entry.regions_with_capacity_available) or [None]
+    offers: list[Offer] = []
+    for region in regions:
+        offer = make_offer(
+            provider=LambdaProvider.name,
+            native_id=f"{it.name}:{region.name if region else 'any'}:ondemand",
+            instance_type=it.name,
+            gpu_name_raw=gpu_name_raw,
+            gpu_count=it.specs.gpus,
+            gpu_memory_gib=memory,
+            price_per_hour_usd=price,
+            observed_at=observed_at,
+            vcpus=it.specs.vcpus,
+            ram_gib=it.specs.memory_gib,
+            disk_gib=it.specs.storage_gib,
+            region=region.name if region else None,
+            country=country_for_region(region.name, region.description) if region else None,
+            availability=Availability.AVAILABLE if region else Availability.UNAVAILABLE,
+            extras={
+                "description": it.description,
+                "region_description": region.description if region else None,
+            },
+        )
+        if offer is not None:
+            offers.append(offer)
+    return offers
+
+
+def parse_offers(payload: object, *, observed_at: datetime) -> list[Offer]:
+    """Map the ``/instance-types`` response to offers (pure).
+
+    Args:
+        payload: the decoded JSON body, ``{"data": {"<type>": {...}}}``.
+        observed_at: when the response was received.
+
+    Returns:
+        One offer per (GPU instance type, region with capacity); sold-out types give one
+        unavailable offer without a region. Malformed entries are skipped (and logged).
+
+    Raises:
+        ProviderResponseError: the body is a Lambda error object.
+        pydantic.ValidationError: the body is not ``{"data": {...}}``.
+    """
+    listing = _Listing.model_validate(payload)
+    if listing.data is None:
+        if listing.error is not None:
+            detail = (listing.error.message or listing.error.code or "unknown error")[:160]
+            raise ProviderResponseError(LambdaProvider.name, f"lambda: API error: {detail}")
+        raise ProviderResponseError(LambdaProvider.name, "lambda: response has no data")
+    offers: list[Offer] = []
+    skipped = 0
+    for item in listing.data.values():
+        try:
+            offers.extend(_offers_for(_Entry.model_validate(item), observed_at=observed_at))
+        except (pydantic.ValidationError, ValueError, TypeError):
+            skipped += 1
+    if skipped:
+        _log.info("lambda: skipped %d malformed instance type(s)", skipped)
+    return offers
+
+
+class LambdaProvider(Provider):
+    """Lambda Cloud on-demand instances, one offer per region with capacity."""
+
+    name: ClassVar[str] = "lambda"
+    label: ClassVar[str] = "Lambda"
+    credentials: ClassVar[tuple[CredentialSpec, ...]] = (
+        CredentialSpec("api_key", "LAMBDA_API_KEY", required=True),
+    )
+    default_base_url: ClassVar[str | None] = "https://cloud.lambda.ai/api/v1"
+    homepage: ClassVar[str | None] = "https://lambda.ai/pricing"
+
+    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+        key = self.creds.get("api_key")
+        if not key:
+            raise MissingCredentialsError(
+                "lambda: no API key configured",
+                hint="run `gpubroker keys set lambda` or set LAMBDA_API_KEY",
+            )
+        with translate_errors(self.name):
+            payload = get_json(
+                self,
+                client,
+                "GET",
+                f"{self.base_url}/instance-types",
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            return parse_offers(payload, observed_at=self.now())

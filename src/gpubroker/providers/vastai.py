@@ -1,0 +1,240 @@
+"""Vast.ai: the public marketplace search (``POST /api/v0/bundles/``).
+
+Search needs no key; a configured ``VAST_API_KEY`` is sent as ``Authorization: Bearer``.
+Two searches run per fetch: ``type: "on-demand"`` and ``type: "bid"`` (interruptible).
+The server returns at most ``limit`` rows and has no pagination cursor, so when a search
+returns exactly ``limit`` rows the listing is incomplete and ``last_truncated`` is set.
+
+Units: ``gpu_ram`` and ``cpu_ram`` are MB as nvidia-smi reports MiB (24564 for an RTX 4090),
+so they are divided by 1024 to get GiB. ``cpu_ram`` is the whole host's RAM; an offer gets the
+share ``cpu_ram * cpu_cores_effective / cpu_cores``. ``disk_space`` is Vast's "GB" and is passed
+through unconverted as the disk available to rent (the price only includes
+``allocated_storage`` of it).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from gpubroker.models import Availability, Offer, Query
+from gpubroker.providers.base import (
+    CredentialSpec,
+    Provider,
+    get_json,
+    make_offer,
+    translate_errors,
+)
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 3000
+# GB of disk the search prices in (Vast's own default); ``dph_total`` includes it.
+ALLOCATED_STORAGE_GB = 5.0
+# ``storage_cost`` is $/GB/month; Vast bills a month as 30 days.
+_HOURS_PER_MONTH = 30 * 24
+# The vast-cli default filters: verified, non-external, rentable and not rented hosts.
+_BASE_QUERY: dict[str, Any] = {
+    "verified": {"eq": True},
+    "external": {"eq": False},
+    "rentable": {"eq": True},
+    "rented": {"eq": False},
+    "order": [["score", "desc"]],
+}
+_COUNTRY = re.compile(r",\s*([A-Za-z]{2})\s*$")
+
+
+class _Bundles(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    offers: list[Any]
+
+
+class _VastOffer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    gpu_name: str
+    num_gpus: int
+    gpu_ram: float | None = None
+    cpu_cores: float | None = None
+    cpu_cores_effective: float | None = None
+    cpu_ram: float | None = None
+    disk_space: float | None = None
+    dph_total: float | None = None
+    dph_base: float | None = None
+    min_bid: float | None = None
+    storage_cost: float | None = None
+    storage_total_cost: float | None = None
+    geolocation: str | None = None
+    reliability: float | None = None
+    reliability2: float | None = None
+    cuda_max_good: float | None = None
+    rentable: bool | None = None
+    rented: bool | None = None
+    machine_id: int | None = None
+    host_id: int | None = None
+    verification: str | None = None
+    dlperf: float | None = None
+    gpu_arch: str | None = None
+
+
+def search_body(*, spot: bool, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+    """The JSON body of one bundles search: the CLI default filters plus type and limit."""
+    return {
+        **_BASE_QUERY,
+        "type": "bid" if spot else "on-demand",
+        "limit": limit,
+        "allocated_storage": ALLOCATED_STORAGE_GB,
+    }
+
+
+def _storage_usd_per_hour(o: _VastOffer) -> float:
+    if o.storage_total_cost is not None:
+        return o.storage_total_cost
+    if o.storage_cost is not None:
+        return o.storage_cost * ALLOCATED_STORAGE_GB / _HOURS_PER_MONTH
+    return 0.0
+
+
+def _country(geolocation: str | None) -> str | None:
+    if not geolocation:
+        return None
+    match = _COUNTRY.search(geolocation)
+    return match.group(1).upper() if match else None
+
+
+def _reliability(o: _VastOffer) -> float | None:
+    value = o.reliability2 if o.reliability2 is not None else o.reliability
+    if value is None or not 0 <= value <= 1:
+        return None
+    return value
+
+
+def _to_offer(o: _VastOffer, *, spot: bool, observed_at: datetime) -> Offer | None:
+    # Without host CPU info the RAM share cannot be computed (gpuhunt skips these too).
+    if not o.cpu_cores:
+        return None
+    if spot:
+        if o.min_bid is None:
+            return None
+        price = o.min_bid + _storage_usd_per_hour(o)
+    else:
+        if o.dph_total is None:
+            return None
+        price = o.dph_total
+    vcpus = o.cpu_cores_effective
+    ram_gib = None
+    if o.cpu_ram is not None and vcpus is not None:
+        ram_gib = o.cpu_ram * vcpus / o.cpu_cores / 1024
+    available = bool(o.rentable) and not o.rented
+    return make_offer(
+        provider=VastaiProvider.name,
+        native_id=f"{o.id}:{'spot' if spot else 'ondemand'}",
+        gpu_name_raw=o.gpu_name,
+        gpu_count=o.num_gpus,
+        gpu_memory_gib=o.gpu_ram / 1024 if o.gpu_ram else None,
+        price_per_hour_usd=price,
+        observed_at=observed_at,
+        vcpus=vcpus,
+        ram_gib=ram_gib,
+        disk_gib=o.disk_space,
+        spot=spot,
+        region=o.geolocation or None,
+        country=_country(o.geolocation),
+        availability=Availability.AVAILABLE if available else Availability.UNAVAILABLE,
+        reliability=_reliability(o),
+        cuda_version=str(round(o.cuda_max_good, 2)) if o.cuda_max_good else None,
+        extras={
+            "offer_id": o.id,
+            "machine_id": o.machine_id,
+            "host_id": o.host_id,
+            "verification": o.verification,
+            "dlperf": o.dlperf,
+            "priced_disk_gb": ALLOCATED_STORAGE_GB,
+        },
+    )
+
+
+def parse_offers(payload: object, *, observed_at: datetime, spot: bool = False) -> list[Offer]:
+    """Map one bundles-search response to offers (pure).
+
+    Args:
+        payload: the decoded JSON body, ``{"offers": [...]}``.
+        observed_at: when the response was received.
+        spot: True for a ``type: "bid"`` search (priced at ``min_bid`` plus storage).
+
+    Returns:
+        The priceable offers. Malformed rows are skipped (and logged); rows without
+        ``cpu_cores`` or, for spot, without ``min_bid`` are left out.
+
+    Raises:
+        pydantic.ValidationError: the body is not ``{"offers": [...]}``.
+    """
+    bundles = _Bundles.model_validate(payload)
+    offers: list[Offer] = []
+    seen: set[str] = set()
+    skipped = 0
+    for item in bundles.offers:
+        try:
+            offer = _to_offer(_VastOffer.model_validate(item), spot=spot, observed_at=observed_at)
+        except (pydantic.ValidationError, ValueError, TypeError, ZeroDivisionError):
+            skipped += 1
+            continue
+        if offer is not None and offer.id not in seen:
+            seen.add(offer.id)
+            offers.append(offer)
+    if skipped:
+        _log.info("vastai: skipped %d malformed offer(s)", skipped)
+    return offers
+
+
+class VastaiProvider(Provider):
+    """Vast.ai marketplace offers, on-demand and interruptible.
+
+    Options:
+        limit: rows asked for per search (default 3000).
+
+    Attributes:
+        last_truncated: set by `fetch_offers`; True when a search returned ``limit`` rows,
+            i.e. the marketplace has more offers than were listed.
+    """
+
+    name: ClassVar[str] = "vastai"
+    label: ClassVar[str] = "Vast.ai"
+    credentials: ClassVar[tuple[CredentialSpec, ...]] = (
+        CredentialSpec("api_key", "VAST_API_KEY", required=False),
+    )
+    default_base_url: ClassVar[str | None] = "https://console.vast.ai"
+    homepage: ClassVar[str | None] = "https://vast.ai/pricing"
+
+    last_truncated: bool = False
+
+    @property
+    def limit(self) -> int:
+        return int(self.options.get("limit") or DEFAULT_LIMIT)
+
+    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+        # No push-down: the listing stays query-independent, so it can be cached as a whole.
+        self.last_truncated = False
+        headers = {}
+        if key := self.creds.get("api_key"):
+            headers["Authorization"] = f"Bearer {key}"
+        url = f"{self.base_url}/api/v0/bundles/"
+        offers: list[Offer] = []
+        with translate_errors(self.name):
+            for spot in (False, True):
+                body = search_body(spot=spot, limit=self.limit)
+                payload = get_json(self, client, "POST", url, json=body, headers=headers)
+                observed_at = self.now()
+                offers.extend(parse_offers(payload, observed_at=observed_at, spot=spot))
+                rows = payload.get("offers") if isinstance(payload, dict) else None
+                if isinstance(rows, list) and len(rows) >= self.limit:
+                    self.last_truncated = True
+        return offers

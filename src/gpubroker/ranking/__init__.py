@@ -1,0 +1,95 @@
+"""Pure ranking: filters, the `--where` language, TOPSIS, presets, explain, Pareto front."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from gpubroker.models import Offer, RankedOffer
+from gpubroker.ranking.criteria import (
+    CRITERIA,
+    DEFAULT_PRESET,
+    PRESETS,
+    build_matrix,
+    pareto_front,
+    parse_weights,
+    resolve_weights,
+)
+from gpubroker.ranking.filters import compile_query, matches, parse_where
+from gpubroker.ranking.topsis import NEUTRAL_SCORE, topsis, topsis_full
+
+
+def rank(
+    offers: Sequence[Offer],
+    preset: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    *,
+    explain: bool = False,
+    hours: float | None = None,
+) -> list[RankedOffer]:
+    """Rank offers with TOPSIS, best first.
+
+    Ties break on price (ascending), then id (ascending), so the order is deterministic.
+
+    Args:
+        offers: the candidates (already filtered).
+        preset: ``cost``, ``balanced`` (default), ``performance`` or ``reliability``.
+        weights: explicit criterion weights (``{"price": 0.5, "vram": 0.5}``); win over preset.
+        explain: attach each criterion's weighted position (0 = worst, weight = best).
+        hours: when given, attach ``total_cost_usd = price_per_hour_usd * hours``.
+
+    Returns:
+        `RankedOffer` objects with ``rank``, ``score`` and ``pareto_optimal`` set.
+
+    Raises:
+        UsageError: unknown preset or criterion, or invalid weights.
+    """
+    chosen = resolve_weights(preset, weights)
+    matrix = build_matrix(offers, chosen)
+    benefit = [c.benefit for c in matrix.criteria]
+    if matrix.criteria:
+        result = topsis_full(matrix.rows, matrix.weights, benefit)
+        scores = result.scores
+    else:
+        result = None
+        scores = [NEUTRAL_SCORE] * len(offers)
+    front = pareto_front(matrix.rows, benefit) if matrix.criteria else [True] * len(offers)
+    order = sorted(
+        range(len(offers)),
+        key=lambda i: (-round(scores[i], 12), offers[i].price_per_hour_usd, offers[i].id),
+    )
+    ranked: list[RankedOffer] = []
+    for position, i in enumerate(order, start=1):
+        contributions: dict[str, float] | None = None
+        if explain and result is not None:
+            contributions = {}
+            for j, crit in enumerate(matrix.criteria):
+                span = result.ideal[j] - result.anti_ideal[j]
+                share = 1.0 if span == 0 else (result.weighted[i][j] - result.anti_ideal[j]) / span
+                contributions[crit.name] = round(result.weights[j] * share, 6)
+        ranked.append(
+            RankedOffer(
+                **offers[i].model_dump(),
+                rank=position,
+                score=round(scores[i], 6),
+                pareto_optimal=front[i],
+                total_cost_usd=(
+                    round(offers[i].price_per_hour_usd * hours, 4) if hours is not None else None
+                ),
+                contributions=contributions,
+            )
+        )
+    return ranked
+
+
+__all__ = [
+    "CRITERIA",
+    "DEFAULT_PRESET",
+    "PRESETS",
+    "compile_query",
+    "matches",
+    "parse_weights",
+    "parse_where",
+    "rank",
+    "resolve_weights",
+    "topsis",
+]

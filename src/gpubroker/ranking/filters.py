@@ -1,0 +1,420 @@
+"""Filters: the `Query` flags plus the `--where` expression language, applied centrally.
+
+Providers may push filters down to their APIs as a hint; `compile_query` is always applied
+again to every offer, so a lax provider cannot leak offers.
+
+The `--where` language::
+
+    expr    := or
+    or      := and ("or" and)*
+    and     := not ("and" not)*
+    not     := "not" not | "(" expr ")" | cond
+    cond    := FIELD OP value | FIELD ("in" | "notin") (list | range) | FIELD "=" range
+    OP      := = == != < <= > >=
+    list    := "[" value ("," value)* "]"
+    range   := NUMBER ".." NUMBER            (inclusive)
+    value   := NUMBER[UNIT] | WORD | "quoted" | true | false
+
+Units on memory fields: GB and GiB are both read as GiB (vendors market binary sizes in
+"GB": an "80 GB" H100 has 80 GiB), TB/TiB as 1024 GiB, MB/MiB as 1/1024 GiB.
+GPU names (``gpu``) go through the registry, so ``gpu in [h100, a100]`` matches every H100
+and A100 model.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gpubroker import gpus
+from gpubroker.errors import QuerySyntaxError, UsageError
+from gpubroker.models import Offer, Query
+from gpubroker.ranking.criteria import CRITERIA
+
+Predicate = Callable[[Offer], bool]
+
+MEMORY_UNITS = {"gib": 1.0, "gb": 1.0, "g": 1.0, "tib": 1024.0, "tb": 1024.0, "mib": 1 / 1024,
+                "mb": 1 / 1024}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    kind: str  # "number" | "memory" | "text" | "bool" | "gpu"
+    get: Callable[[Offer], Any]
+    help: str
+
+
+def _tflops(o: Offer) -> float | None:
+    return CRITERIA["tflops"].value(o)
+
+
+FIELDS: dict[str, Field] = {
+    "gpu": Field("gpu", lambda o: o.gpu_model, "GPU model, through the registry"),
+    "gpus": Field("number", lambda o: o.gpu_count, "number of GPUs"),
+    "vram": Field("memory", lambda o: o.gpu_memory_gib, "memory per GPU, GiB"),
+    "total_vram": Field("memory", lambda o: o.total_gpu_memory_gib, "memory of all GPUs, GiB"),
+    "price": Field("number", lambda o: o.price_per_hour_usd, "offer price, $/h"),
+    "price_per_gpu": Field("number", lambda o: o.price_per_gpu_hour_usd, "price per GPU, $/h"),
+    "vcpus": Field("number", lambda o: o.vcpus, "vCPUs"),
+    "ram": Field("memory", lambda o: o.ram_gib, "RAM, GiB"),
+    "disk": Field("memory", lambda o: o.disk_gib, "disk, GiB"),
+    "reliability": Field("number", lambda o: o.reliability, "reliability 0–1"),
+    "tflops": Field("number", _tflops, "total dense BF16/FP16 TFLOPS"),
+    "provider": Field("text", lambda o: o.provider, "provider name"),
+    "region": Field("text", lambda o: o.region, "region"),
+    "country": Field("text", lambda o: o.country, "ISO-2 country"),
+    "availability": Field("text", lambda o: o.availability.value, "available/limited/..."),
+    "source": Field("text", lambda o: o.source.value, "live/cache/catalog"),
+    "spot": Field("bool", lambda o: o.spot, "interruptible capacity"),
+    "cuda": Field("number", lambda o: _float(o.cuda_version), "max CUDA version"),
+}
+FIELD_ALIASES = {"price_per_hour": "price", "count": "gpus", "gpu_count": "gpus", "mem": "vram",
+                 "memory": "vram", "cpus": "vcpus", "cpu": "vcpus", "model": "gpu"}  # fmt: skip
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<range>\.\.)
+  | (?P<op>==|!=|>=|<=|=|<|>)
+  | (?P<punct>[\[\](),])
+  | (?P<string>"[^"]*"|'[^']*')
+  | (?P<number>\d+(?:\.\d+)?(?:[a-zA-Z]+)?(?![\w\-]))
+  | (?P<word>[A-Za-z0-9_][A-Za-z0-9_.\-+/:]*?(?=\.\.|[\s\[\](),=!<>]|$))
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str
+    text: str
+    pos: int
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            bad = text[pos:].split()[0] if text[pos:].split() else text[pos]
+            raise QuerySyntaxError(
+                f"bad --where expression: unexpected {bad!r} at position {pos + 1}", bad, pos
+            )
+        kind = m.lastgroup or ""
+        if kind != "ws":
+            tokens.append(Token(kind, m.group(), pos))
+        pos = m.end()
+    return tokens
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+
+    def error(self, token: Token | None, expected: str) -> QuerySyntaxError:
+        if token is None:
+            return QuerySyntaxError(f"bad --where expression: {expected} at end of expression")
+        return QuerySyntaxError(
+            f"bad --where expression: unexpected {token.text!r} at position {token.pos + 1}"
+            f" ({expected})",
+            token.text,
+            token.pos,
+        )
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> Token | None:
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def keyword(self, word: str) -> bool:
+        tok = self.peek()
+        if tok is not None and tok.kind == "word" and tok.text.lower() == word:
+            self.i += 1
+            return True
+        return False
+
+    def parse(self) -> Predicate:
+        if not self.tokens:
+            raise QuerySyntaxError("bad --where expression: it is empty")
+        pred = self.parse_or()
+        tok = self.peek()
+        if tok is not None:
+            raise self.error(tok, "expected 'and', 'or' or the end")
+        return pred
+
+    def parse_or(self) -> Predicate:
+        parts = [self.parse_and()]
+        while self.keyword("or"):
+            parts.append(self.parse_and())
+        if len(parts) == 1:
+            return parts[0]
+        return lambda o: any(p(o) for p in parts)
+
+    def parse_and(self) -> Predicate:
+        parts = [self.parse_not()]
+        while self.keyword("and"):
+            parts.append(self.parse_not())
+        if len(parts) == 1:
+            return parts[0]
+        return lambda o: all(p(o) for p in parts)
+
+    def parse_not(self) -> Predicate:
+        if self.keyword("not"):
+            inner = self.parse_not()
+            return lambda o: not inner(o)
+        tok = self.peek()
+        if tok is not None and tok.text == "(":
+            self.take()
+            inner = self.parse_or()
+            close = self.take()
+            if close is None or close.text != ")":
+                raise self.error(close, "expected ')'")
+            return inner
+        return self.parse_cond()
+
+    def parse_cond(self) -> Predicate:
+        tok = self.take()
+        if tok is None or tok.kind != "word":
+            raise self.error(tok, "expected a field name")
+        name = FIELD_ALIASES.get(tok.text.lower(), tok.text.lower())
+        field = FIELDS.get(name)
+        if field is None:
+            raise QuerySyntaxError(
+                f"bad --where expression: unknown field {tok.text!r} at position {tok.pos + 1};"
+                f" fields: {', '.join(FIELDS)}",
+                tok.text,
+                tok.pos,
+            )
+        op_tok = self.take()
+        if op_tok is None:
+            raise self.error(None, f"expected an operator after {tok.text!r}")
+        op = op_tok.text.lower()
+        if op_tok.kind == "word" and op in ("in", "notin"):
+            values = self.parse_list_or_range(field)
+            return _membership(field, values, negate=op == "notin")
+        if op_tok.kind != "op":
+            raise self.error(op_tok, "expected an operator (= != < <= > >= in notin)")
+        nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else None
+        if op in ("=", "==") and nxt is not None and nxt.kind == "range":
+            return _membership(field, self.parse_list_or_range(field), negate=False)
+        value = self.parse_value(field)
+        return _compare(field, op, value, op_tok)
+
+    def parse_list_or_range(self, field: Field) -> list[Any] | tuple[float, float]:
+        tok = self.peek()
+        if tok is not None and tok.text == "[":
+            self.take()
+            values = [self.parse_value(field)]
+            while True:
+                sep = self.take()
+                if sep is not None and sep.text == "]":
+                    return values
+                if sep is None or sep.text != ",":
+                    raise self.error(sep, "expected ',' or ']'")
+                values.append(self.parse_value(field))
+        low = self.parse_value(field)
+        dots = self.take()
+        if dots is None or dots.kind != "range":
+            raise self.error(dots, "expected a [list] or a LOW..HIGH range")
+        high = self.parse_value(field)
+        if not isinstance(low, float) or not isinstance(high, float):
+            raise self.error(tok, "a range needs numbers")
+        return (low, high)
+
+    def parse_value(self, field: Field) -> Any:
+        tok = self.take()
+        if tok is None:
+            raise self.error(None, "expected a value")
+        if tok.kind in ("op", "punct", "range"):
+            raise self.error(tok, "expected a value")
+        text = tok.text.strip("\"'") if tok.kind == "string" else tok.text
+        if field.kind in ("number", "memory"):
+            m = re.fullmatch(r"(\d+(?:\.\d+)?)([a-zA-Z]*)", text)
+            if m is None or tok.kind == "string":
+                raise self.error(tok, "expected a number")
+            number, unit = float(m.group(1)), m.group(2).lower()
+            if unit:
+                if field.kind != "memory" or unit not in MEMORY_UNITS:
+                    raise self.error(tok, f"unit {m.group(2)!r} not allowed here")
+                number *= MEMORY_UNITS[unit]
+            return number
+        if field.kind == "bool":
+            low = text.lower()
+            if low in ("true", "yes", "1"):
+                return True
+            if low in ("false", "no", "0"):
+                return False
+            raise self.error(tok, "expected true or false")
+        if field.kind == "gpu":
+            try:
+                return frozenset(spec.name for spec in gpus.resolve_query(text))
+            except UsageError as exc:
+                raise QuerySyntaxError(
+                    f"bad --where expression at {tok.text!r}: {exc}", tok.text, tok.pos
+                ) from None
+        return text.lower()
+
+
+def _membership(
+    field: Field, values: list[Any] | tuple[float, float], *, negate: bool
+) -> Predicate:
+    if isinstance(values, tuple):
+        low, high = values
+
+        def in_range(o: Offer) -> bool:
+            v = field.get(o)
+            return v is not None and low <= v <= high
+
+        return (lambda o: not in_range(o)) if negate else in_range
+    if field.kind == "gpu":
+        names: frozenset[str] = frozenset().union(*values)
+
+        def gpu_in(o: Offer) -> bool:
+            return o.gpu_model in names
+
+        return (lambda o: not gpu_in(o)) if negate else gpu_in
+    wanted = set(values)
+
+    def member(o: Offer) -> bool:
+        v = field.get(o)
+        if v is None:
+            return False
+        return (v.lower() if isinstance(v, str) else v) in wanted
+
+    return (lambda o: not member(o)) if negate else member
+
+
+def _compare(field: Field, op: str, value: Any, tok: Token) -> Predicate:
+    if field.kind == "gpu":
+        if op not in ("=", "==", "!="):
+            raise QuerySyntaxError(
+                f"bad --where expression: gpu supports = != in notin, not {op!r}", op, tok.pos
+            )
+        names = value
+        return (
+            (lambda o: o.gpu_model not in names) if op == "!=" else (lambda o: o.gpu_model in names)
+        )
+    if field.kind in ("text", "bool") and op not in ("=", "==", "!="):
+        raise QuerySyntaxError(f"bad --where expression: {op!r} needs a numeric field", op, tok.pos)
+    fn = _OPS[op]
+
+    def compare(o: Offer) -> bool:
+        v = field.get(o)
+        if v is None:
+            return op == "!="
+        if isinstance(v, str):
+            v = v.lower()
+        return bool(fn(v, value))
+
+    return compare
+
+
+def parse_where(text: str) -> Predicate:
+    """Compile a ``--where`` expression into a predicate.
+
+    Raises:
+        QuerySyntaxError: naming the offending token and its position (exit code 2).
+    """
+    return _Parser(text).parse()
+
+
+def resolve_gpu_names(names: list[str]) -> frozenset[str]:
+    """Canonical model names for what the user typed in ``--gpu`` (comma lists allowed)."""
+    out: set[str] = set()
+    for item in names:
+        for part in item.split(","):
+            if part.strip():
+                out.update(spec.name for spec in gpus.resolve_query(part.strip()))
+    return frozenset(out)
+
+
+def compile_query(query: Query) -> Predicate:
+    """One predicate for every filter of the query (raises UsageError on bad input)."""
+    checks: list[Predicate] = []
+    if query.gpus:
+        names = resolve_gpu_names(query.gpus)
+        checks.append(lambda o: o.gpu_model in names)
+    if query.min_gpus is not None:
+        n_min = query.min_gpus
+        checks.append(lambda o: o.gpu_count >= n_min)
+    if query.max_gpus is not None:
+        n_max = query.max_gpus
+        checks.append(lambda o: o.gpu_count <= n_max)
+    if query.min_gpus and query.max_gpus and query.min_gpus > query.max_gpus:
+        raise UsageError(f"--min-gpus {query.min_gpus} is above --max-gpus {query.max_gpus}")
+    _at_least(checks, query.min_vram_gib, lambda o: o.gpu_memory_gib)
+    _at_least(checks, query.min_reliability, lambda o: o.reliability)
+    _at_least(checks, query.min_vcpus, lambda o: o.vcpus)
+    _at_least(checks, query.min_ram_gib, lambda o: o.ram_gib)
+    _at_least(checks, query.min_disk_gib, lambda o: o.disk_gib)
+    if query.max_price_usd is not None:
+        cap = query.max_price_usd
+        checks.append(lambda o: o.price_per_hour_usd <= cap)
+    if query.max_price_per_gpu_usd is not None:
+        cap_gpu = query.max_price_per_gpu_usd
+        checks.append(lambda o: o.price_per_gpu_hour_usd <= cap_gpu)
+    _one_of(checks, query.providers, lambda o: o.provider)
+    _one_of(checks, query.regions, lambda o: o.region)
+    _one_of(checks, query.countries, lambda o: o.country)
+    if query.spot is not None:
+        spot = query.spot
+        checks.append(lambda o: o.spot is spot)
+    if query.available_only:
+        checks.append(lambda o: o.availability.value != "unavailable")
+    if query.where:
+        checks.append(parse_where(query.where))
+    return lambda o: all(check(o) for check in checks)
+
+
+def _at_least(
+    checks: list[Predicate], minimum: float | None, get: Callable[[Offer], float | None]
+) -> None:
+    if minimum is None:
+        return
+
+    def check(o: Offer) -> bool:
+        v = get(o)
+        return v is not None and v >= minimum
+
+    checks.append(check)
+
+
+def _one_of(checks: list[Predicate], values: list[str], get: Callable[[Offer], str | None]) -> None:
+    wanted = {v.strip().lower() for item in values for v in item.split(",") if v.strip()}
+    if not wanted:
+        return
+
+    def check(o: Offer) -> bool:
+        v = get(o)
+        return v is not None and v.lower() in wanted
+
+    checks.append(check)
+
+
+def matches(offer: Offer, query: Query) -> bool:
+    """True when the offer passes every filter of the query."""
+    return compile_query(query)(offer)

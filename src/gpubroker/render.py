@@ -1,0 +1,250 @@
+"""All user-facing output: tables (rich on a TTY, tabulate elsewhere) and data formats.
+
+Data goes to stdout; notes, warnings and progress go to stderr through `err_console()`.
+JSON is a contract: the model's field names (units in the names), asserted exactly in tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from gpubroker.errors import UsageError
+from gpubroker.models import ProviderStatus, RankedOffer, SearchResult, Source
+from gpubroker.settings import OutputFormat
+from gpubroker.textfmt import humanize_age
+
+
+def no_color_requested(flag: bool = False) -> bool:
+    return flag or bool(os.environ.get("NO_COLOR"))
+
+
+def err_console(no_color: bool = False) -> Console:
+    """Console for chatter (stderr)."""
+    return Console(stderr=True, no_color=no_color_requested(no_color), highlight=False)
+
+
+def out_console(no_color: bool = False) -> Console:
+    return Console(no_color=no_color_requested(no_color), highlight=False, soft_wrap=False)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), default=str)
+    return str(value)
+
+
+def write_data(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: OutputFormat,
+    *,
+    columns: Sequence[str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    table_rows: Sequence[Mapping[str, str]] | None = None,
+    title: str | None = None,
+    out: TextIO | None = None,
+    no_color: bool = False,
+    json_object: Any = None,
+) -> None:
+    """Write rows in the requested format.
+
+    Args:
+        rows: the data (JSON-ready dicts: the contract for json/jsonl/csv/tsv).
+        columns: columns for csv/tsv/table/markdown (default: keys of the first row).
+        headers: display names for table/markdown columns.
+        table_rows: pre-formatted cells for table/markdown (default: `_cell` of rows).
+        json_object: emit this instead of ``rows`` for ``--format json`` (an object).
+    """
+    stream = out or sys.stdout
+    cols = list(columns or (rows[0].keys() if rows else []))
+    if fmt is OutputFormat.JSON:
+        payload = json_object if json_object is not None else list(rows)
+        stream.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    if fmt is OutputFormat.JSONL:
+        for row in rows:
+            stream.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        return
+    if fmt in (OutputFormat.CSV, OutputFormat.TSV):
+        writer = csv.writer(
+            stream, delimiter="," if fmt is OutputFormat.CSV else "\t", lineterminator="\n"
+        )
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow([_csv_cell(row.get(c)) for c in cols])
+        return
+    cells = table_rows or [{c: _cell(r.get(c)) for c in cols} for r in rows]
+    names = [(headers or {}).get(c, c) for c in cols]
+    if fmt is OutputFormat.MARKDOWN:
+        from tabulate import tabulate
+
+        body = [[row.get(c, "") for c in cols] for row in cells]
+        if title:
+            stream.write(f"**{title}**\n\n")
+        stream.write(tabulate(body, headers=names, tablefmt="github", disable_numparse=True))
+        stream.write("\n")
+        return
+    if _is_tty(stream):
+        table = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
+        for name in names:
+            table.add_column(name, overflow="fold")
+        for row in cells:
+            table.add_row(*[row.get(c, "") for c in cols])
+        Console(file=stream, no_color=no_color_requested(no_color), highlight=False).print(table)
+        return
+    from tabulate import tabulate
+
+    body = [[row.get(c, "") for c in cols] for row in cells]
+    if title:
+        stream.write(title + "\n")
+    stream.write(tabulate(body, headers=names, tablefmt="simple", disable_numparse=True) + "\n")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), default=str)
+    return str(value)
+
+
+# --- offers -------------------------------------------------------------------------------
+
+OFFER_FIELDS = list(RankedOffer.model_fields)
+DEFAULT_OFFER_COLUMNS = [
+    "rank", "score", "provider", "gpu_model", "gpu_count", "gpu_memory_gib", "vcpus", "ram_gib",
+    "price_per_hour_usd", "price_per_gpu_hour_usd", "spot", "region", "availability", "source",
+]  # fmt: skip
+OFFER_HEADERS = {
+    "rank": "#", "score": "score", "provider": "provider", "gpu_model": "gpu",
+    "gpu_count": "n", "gpu_memory_gib": "GiB/gpu", "vcpus": "vcpu", "ram_gib": "ram GiB",
+    "price_per_hour_usd": "$/h", "price_per_gpu_hour_usd": "$/gpu-h", "spot": "spot",
+    "region": "region", "availability": "avail", "source": "source (age)",
+    "total_cost_usd": "total $", "pareto_optimal": "pareto",
+}  # fmt: skip
+
+
+def parse_fields(text: str | None, valid: Sequence[str]) -> list[str] | None:
+    """Split ``--fields a,b,c`` and check each name."""
+    if not text:
+        return None
+    fields = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in fields if f not in valid]
+    if unknown:
+        raise UsageError(f"unknown field {unknown[0]!r} in --fields; valid: {', '.join(valid)}")
+    return fields
+
+
+def source_label(offer: RankedOffer, now: datetime) -> str:
+    if offer.source is Source.CATALOG:
+        return f"catalog {offer.observed_at:%Y-%m}"
+    if offer.source is Source.CACHE:
+        return f"cache {humanize_age((now - offer.observed_at).total_seconds())}"
+    return "live"
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.2f}" if value >= 10 else f"{value:.3f}"
+
+
+def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> dict[str, str]:
+    formatters: dict[str, Callable[[RankedOffer], str]] = {
+        "score": lambda o: f"{o.score:.4f}",
+        "rank": lambda o: f"{o.rank}{'*' if o.pareto_optimal else ''}",
+        "price_per_hour_usd": lambda o: _money(o.price_per_hour_usd),
+        "price_per_gpu_hour_usd": lambda o: _money(o.price_per_gpu_hour_usd),
+        "total_cost_usd": lambda o: _money(o.total_cost_usd),
+        "source": lambda o: source_label(o, now),
+        "spot": lambda o: "spot" if o.spot else "",
+        "availability": lambda o: o.availability.value,
+    }
+    cells = {}
+    for col in columns:
+        fmt = formatters.get(col)
+        if fmt is not None:
+            cells[col] = fmt(offer)
+        elif col.startswith("c:"):
+            value = (offer.contributions or {}).get(col[2:])
+            cells[col] = "" if value is None else f"{value:.3f}"
+        else:
+            cells[col] = _cell(getattr(offer, col))
+    return cells
+
+
+def render_offers(
+    offers: Sequence[RankedOffer],
+    fmt: OutputFormat,
+    *,
+    fields: Sequence[str] | None = None,
+    hours: float | None = None,
+    explain: bool = False,
+    now: datetime | None = None,
+    out: TextIO | None = None,
+    no_color: bool = False,
+) -> None:
+    """Render ranked offers: the full model in data formats, a readable table otherwise."""
+    moment = now or datetime.now(UTC)
+    data_columns = list(fields) if fields else OFFER_FIELDS
+    rows = [o.model_dump(mode="json", include=set(data_columns)) for o in offers]
+    rows = [{c: row.get(c) for c in data_columns} for row in rows]
+    if fmt not in (OutputFormat.TABLE, OutputFormat.MARKDOWN):
+        write_data(rows, fmt, columns=data_columns, out=out)
+        return
+    columns = list(fields) if fields else list(DEFAULT_OFFER_COLUMNS)
+    if not fields and hours is not None:
+        columns.insert(columns.index("price_per_gpu_hour_usd") + 1, "total_cost_usd")
+    headers = dict(OFFER_HEADERS)
+    if explain and offers and offers[0].contributions:
+        for name in offers[0].contributions:
+            columns.append(f"c:{name}")
+            headers[f"c:{name}"] = f"+{name}"
+    cells = [offer_cells(o, columns, moment) for o in offers]
+    write_data(
+        rows, fmt, columns=columns, headers=headers, table_rows=cells, out=out, no_color=no_color
+    )
+
+
+def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
+    """One warning line per provider that failed or answered from a fallback."""
+    lines = []
+    for s in statuses:
+        if s.failed:
+            fallback = ""
+            lines.append(f"warning: {s.provider}: {s.status.value}: {s.message or ''}{fallback}")
+        elif s.status.value in ("stale", "catalog") and s.message:
+            lines.append(f"note: {s.provider}: {s.message}")
+        if s.truncated:
+            lines.append(f"note: {s.provider}: result truncated at {s.count} offers")
+    return lines
+
+
+def render_result_notes(result: SearchResult, console: Console) -> None:
+    for line in status_lines(result.statuses):
+        console.print(line, markup=False, highlight=False)

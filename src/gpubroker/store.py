@@ -1,0 +1,317 @@
+"""Local state in SQLite through sqlite-utils: the only module that speaks SQL.
+
+The database runs in WAL mode with a busy timeout, and every write takes the write lock up
+front (``BEGIN IMMEDIATE``) so that concurrent CLI processes queue instead of failing with
+"database is locked" when a read transaction tries to upgrade. Migrations are numbered
+functions applied in order, once, inside the same kind of transaction; the names of the
+applied ones live in ``_migrations``.
+
+Nothing secret is ever stored here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import statistics
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gpubroker.errors import StoreError
+from gpubroker.models import Offer, ProviderStatus, Source
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+Clock = Callable[[], datetime]
+BUSY_TIMEOUT_MS = 30_000
+
+Migration = Callable[["Database"], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a migration; they run in definition order."""
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_offers_cache(db: Database) -> None:
+    db.table("offers").create(
+        {
+            "id": str,
+            "provider": str,
+            "gpu_model": str,
+            "spot": int,
+            "price_per_hour_usd": float,
+            "fetched_at": str,
+            "data": str,
+        },
+        pk="id",
+    )
+    db.table("offers").create_index(["provider"])
+    db.table("offers").create_index(["gpu_model"])
+
+
+@migration
+def m002_fetches(db: Database) -> None:
+    db.table("fetches").create(
+        {
+            "id": int,
+            "provider": str,
+            "started_at": str,
+            "status": str,
+            "count": int,
+            "latency_ms": float,
+            "message": str,
+            "truncated": int,
+        },
+        pk="id",
+    )
+    db.table("fetches").create_index(["provider", "started_at"])
+
+
+@migration
+def m003_price_history(db: Database) -> None:
+    db.table("price_history").create(
+        {
+            "id": int,
+            "observed_at": str,
+            "provider": str,
+            "gpu_model": str,
+            "spot": int,
+            "n": int,
+            "min_usd": float,
+            "p10_usd": float,
+            "median_usd": float,
+            "p90_usd": float,
+            "max_usd": float,
+        },
+        pk="id",
+    )
+    db.table("price_history").create_index(["gpu_model", "observed_at"])
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat()
+
+
+def _parse_iso(text: str) -> datetime:
+    dt = datetime.fromisoformat(text)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CachedOffers:
+    """A provider's cached offers and when they were fetched."""
+
+    provider: str
+    fetched_at: datetime
+    offers: list[Offer]
+
+    def age_s(self, now: datetime) -> float:
+        return max(0.0, (now - self.fetched_at).total_seconds())
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (q in [0, 1]) of already sorted values."""
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    pos = q * (len(sorted_values) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def summarize_prices(offers: Iterable[Offer]) -> list[dict[str, Any]]:
+    """Per (provider, gpu_model, spot): n, min, p10, median, p90, max of $/GPU-hour."""
+    groups: dict[tuple[str, str, bool], list[float]] = {}
+    for o in offers:
+        groups.setdefault((o.provider, o.gpu_model, o.spot), []).append(o.price_per_gpu_hour_usd)
+    rows = []
+    for (provider, gpu_model, spot), prices in sorted(groups.items()):
+        prices.sort()
+        rows.append(
+            {
+                "provider": provider,
+                "gpu_model": gpu_model,
+                "spot": int(spot),
+                "n": len(prices),
+                "min_usd": prices[0],
+                "p10_usd": round(_percentile(prices, 0.10), 6),
+                "median_usd": round(statistics.median(prices), 6),
+                "p90_usd": round(_percentile(prices, 0.90), 6),
+                "max_usd": prices[-1],
+            }
+        )
+    return rows
+
+
+class Store:
+    """The gpubroker database.
+
+    Args:
+        path: database file (``:memory:`` for tests).
+        now: clock used for every timestamp and TTL check.
+    """
+
+    def __init__(self, path: Path | str, *, now: Clock | None = None) -> None:
+        from sqlite_utils import Database
+
+        self.path = path
+        self.now: Clock = now or (lambda: datetime.now(UTC))
+        try:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if str(path) != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from None
+        self.db = Database(conn)
+        self.migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Database]:
+        """One write transaction holding the write lock from its start."""
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"database {self.path} is busy: {exc}") from None
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations (idempotent, safe with concurrent processes)."""
+        applied_now: list[str] = []
+        with self.write() as db:
+            db.table("_migrations").create(
+                {"name": str, "applied_at": str}, pk="name", if_not_exists=True
+            )
+            done = {row["name"] for row in db.table("_migrations").rows}
+            for name, fn in MIGRATIONS:
+                if name in done:
+                    continue
+                fn(db)
+                db.table("_migrations").insert({"name": name, "applied_at": _iso(self.now())})
+                applied_now.append(name)
+        return applied_now
+
+    def applied_migrations(self) -> list[str]:
+        return [row["name"] for row in self.db.table("_migrations").rows_where(order_by="name")]
+
+    # --- offers cache ---------------------------------------------------------------
+
+    def save_offers(self, provider: str, offers: list[Offer], fetched_at: datetime) -> None:
+        """Replace a provider's cached offers atomically and append its price history."""
+        stamp = _iso(fetched_at)
+        rows = [
+            {
+                "id": o.id,
+                "provider": provider,
+                "gpu_model": o.gpu_model,
+                "spot": int(o.spot),
+                "price_per_hour_usd": o.price_per_hour_usd,
+                "fetched_at": stamp,
+                "data": o.model_dump_json(),
+            }
+            for o in offers
+        ]
+        history = [dict(row, observed_at=stamp) for row in summarize_prices(offers)]
+        with self.write() as db:
+            db.table("offers").delete_where("provider = ?", [provider])
+            if rows:
+                db.table("offers").insert_all(rows, pk="id", replace=True)
+            if history:
+                db.table("price_history").insert_all(history)
+
+    def cached_offers(self, provider: str) -> CachedOffers | None:
+        """The last offers saved for a provider, marked ``source=cache``."""
+        rows = list(self.db.table("offers").rows_where("provider = ?", [provider]))
+        if not rows:
+            fetch = self.last_fetch(provider, ok_only=True)
+            if fetch is None:
+                return None
+            return CachedOffers(provider, _parse_iso(fetch["started_at"]), [])
+        fetched_at = max(_parse_iso(r["fetched_at"]) for r in rows)
+        offers = []
+        for r in rows:
+            data = json.loads(r["data"])
+            data["source"] = Source.CACHE.value
+            offers.append(Offer.model_validate(data))
+        return CachedOffers(provider, fetched_at, offers)
+
+    def get_offer(self, offer_id: str) -> Offer | None:
+        rows = list(self.db.table("offers").rows_where("id = ?", [offer_id], limit=1))
+        if not rows:
+            return None
+        data = json.loads(rows[0]["data"])
+        data["source"] = Source.CACHE.value
+        return Offer.model_validate(data)
+
+    # --- fetch log ------------------------------------------------------------------
+
+    def record_fetch(self, status: ProviderStatus, started_at: datetime) -> None:
+        with self.write() as db:
+            db.table("fetches").insert(
+                {
+                    "provider": status.provider,
+                    "started_at": _iso(started_at),
+                    "status": status.status.value,
+                    "count": status.count,
+                    "latency_ms": status.latency_ms,
+                    "message": status.message,
+                    "truncated": int(status.truncated),
+                }
+            )
+
+    def last_fetch(self, provider: str, *, ok_only: bool = False) -> dict[str, Any] | None:
+        where = "provider = ?" + (" and status = 'ok'" if ok_only else "")
+        rows = list(
+            self.db.table("fetches").rows_where(
+                where, [provider], order_by="started_at desc", limit=1
+            )
+        )
+        return rows[0] if rows else None
+
+    # --- price history --------------------------------------------------------------
+
+    def price_history(
+        self, gpu_models: Iterable[str], *, provider: str | None = None, days: float = 30
+    ) -> list[dict[str, Any]]:
+        names = sorted(set(gpu_models))
+        if not names:
+            return []
+        since = _iso(self.now() - timedelta(days=days))
+        where = f"gpu_model in ({', '.join('?' for _ in names)}) and observed_at >= ?"
+        params: list[Any] = [*names, since]
+        if provider:
+            where += " and provider = ?"
+            params.append(provider)
+        return [
+            dict(row, spot=bool(row["spot"]))
+            for row in self.db.table("price_history").rows_where(
+                where, params, order_by="observed_at, provider, gpu_model, spot"
+            )
+        ]

@@ -1,0 +1,103 @@
+"""Sanity checks for the bundled offline price catalog (stdlib csv only).
+
+The loader lives elsewhere; these tests only guard the data file itself: its
+shape, its provenance columns and the GPU families `gpubroker browse` promises
+to answer offline.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+CATALOG = Path(__file__).parent.parent / "src/gpubroker/providers/data/catalog.csv"
+
+HEADER = [
+    "provider",
+    "instance_type",
+    "gpu",
+    "gpu_count",
+    "gpu_memory_gib",
+    "vcpus",
+    "ram_gib",
+    "disk_gib",
+    "price_per_hour_usd",
+    "spot",
+    "region",
+    "country",
+    "source_url",
+    "as_of",
+    "evidence",
+]
+KNOWN_PROVIDERS = {"aws", "azure", "gcp", "lambda", "runpod", "verda"}
+AS_OF = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")
+
+
+def _read() -> tuple[list[str], list[dict[str, str]]]:
+    with CATALOG.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = [dict(zip(header, values, strict=True)) for values in reader]
+    return header, rows
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict[str, str]]:
+    return _read()[1]
+
+
+def test_header_is_exact() -> None:
+    header, _ = _read()
+    assert header == HEADER
+
+
+def test_enough_rows_and_providers(rows: list[dict[str, str]]) -> None:
+    assert len(rows) >= 40
+    providers = {r["provider"] for r in rows}
+    assert len(providers) >= 4
+    assert providers <= KNOWN_PROVIDERS
+
+
+def test_every_row_is_attributed_and_sane(rows: list[dict[str, str]]) -> None:
+    for r in rows:
+        where = f"{r['provider']}/{r['instance_type']}/{r['region']}/{r['spot']}"
+        assert r["source_url"].startswith("https://"), where
+        assert AS_OF.match(r["as_of"]), where
+        assert r["evidence"].strip(), where
+        assert r["instance_type"].strip(), where
+        assert r["gpu"].strip(), where
+        assert float(r["price_per_hour_usd"]) > 0, where
+        assert int(r["gpu_count"]) >= 1, where
+        assert r["spot"] in {"true", "false"}, where
+        if r["gpu_memory_gib"]:
+            assert float(r["gpu_memory_gib"]) > 0, where
+        if r["country"]:
+            assert re.fullmatch(r"[A-Z]{2}", r["country"]), where
+
+
+def test_no_duplicate_keys(rows: list[dict[str, str]]) -> None:
+    keys = Counter((r["provider"], r["instance_type"], r["region"], r["spot"]) for r in rows)
+    dupes = [k for k, n in keys.items() if n > 1]
+    assert not dupes
+
+
+def test_gpu_families_are_covered(rows: list[dict[str, str]]) -> None:
+    gpus = [r["gpu"] for r in rows]
+
+    def has(needle: str) -> bool:
+        return any(needle in g for g in gpus)
+
+    for needle in ("H200", "H100", "L40S", "A10G", "A10 ", "4090", "A6000", "V100", "T4"):
+        assert has(needle), needle
+    assert any("A100" in g and "40" in g for g in gpus), "A100 40GB"
+    assert any("A100" in g and "80" in g for g in gpus), "A100 80GB"
+    # "L4" is a substring of "L40S", so require the L4 itself.
+    assert any(re.search(r"\bL4\b", g) for g in gpus), "L4"
+
+
+def test_has_spot_rows(rows: list[dict[str, str]]) -> None:
+    assert any(r["spot"] == "true" for r in rows)
