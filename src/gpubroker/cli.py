@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from gpubroker import __version__
-from gpubroker.commands import browse, config, gpus
+from gpubroker.commands import browse, config, gpus, keys, offers, providers, watch
 from gpubroker.commands._options import AppState, state
 from gpubroker.errors import EXIT_ERROR, EXIT_INTERRUPTED, GpubrokerError
 from gpubroker.settings import EnvVars, OutputFormat
@@ -99,6 +99,10 @@ def root(
 
 app.command("browse")(browse.browse)
 app.command("gpus")(gpus.list_gpus)
+app.command("watch")(watch.watch)
+app.add_typer(offers.app, name="offers")
+app.command("providers")(providers.list_providers)
+app.add_typer(keys.app, name="keys")
 app.add_typer(config.app, name="config")
 
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gpubroker.errors import UsageError
-from gpubroker.models import ProviderStatus, RankedOffer, SearchResult, Source
+from gpubroker.models import ProviderState, ProviderStatus, RankedOffer, SearchResult, Source
 from gpubroker.settings import OutputFormat
 from gpubroker.textfmt import humanize_age
 
@@ -43,7 +43,7 @@ def _is_tty(stream: TextIO) -> bool:
         return False
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -96,7 +96,7 @@ def write_data(
         for row in rows:
             writer.writerow([_csv_cell(row.get(c)) for c in cols])
         return
-    cells = table_rows or [{c: _cell(r.get(c)) for c in cols} for r in rows]
+    cells = table_rows or [{c: cell_text(r.get(c)) for c in cols} for r in rows]
     names = [(headers or {}).get(c, c) for c in cols]
     if fmt is OutputFormat.MARKDOWN:
         from tabulate import tabulate
@@ -194,7 +194,7 @@ def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> di
             value = (offer.contributions or {}).get(col[2:])
             cells[col] = "" if value is None else f"{value:.3f}"
         else:
-            cells[col] = _cell(getattr(offer, col))
+            cells[col] = cell_text(getattr(offer, col))
     return cells
 
 
@@ -231,20 +231,31 @@ def render_offers(
     )
 
 
+def _status_message(status: ProviderStatus) -> str:
+    message = status.message or ""
+    prefix = f"{status.provider}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
 def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
-    """One warning line per provider that failed or answered from a fallback."""
+    """One warning line per failed provider, plus short notes on fallbacks and truncation."""
     lines = []
+    catalog_only = []
     for s in statuses:
         if s.failed:
-            fallback = ""
-            lines.append(f"warning: {s.provider}: {s.status.value}: {s.message or ''}{fallback}")
-        elif s.status.value in ("stale", "catalog") and s.message:
-            lines.append(f"note: {s.provider}: {s.message}")
+            lines.append(f"warning: {s.provider}: {s.status.value}: {_status_message(s)}")
+        elif s.status is ProviderState.STALE:
+            age = humanize_age(s.age_s or 0)
+            lines.append(f"note: {s.provider}: cache is {age} old (offline); refresh when online")
+        elif s.status is ProviderState.CATALOG and s.count:
+            catalog_only.append(s.provider)
         if s.truncated:
             lines.append(f"note: {s.provider}: result truncated at {s.count} offers")
+    if catalog_only:
+        lines.append(f"note: bundled catalog list prices for {', '.join(catalog_only)}")
     return lines
 
 
 def render_result_notes(result: SearchResult, console: Console) -> None:
     for line in status_lines(result.statuses):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)

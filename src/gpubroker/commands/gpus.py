@@ -49,11 +49,11 @@ def list_gpus(
     if name:
         wanted = {s.name for s in registry.resolve_query(name)}
         specs = [s for s in specs if s.name in wanted]
-    rows = [{k: v for k, v in asdict(s).items() if k != "aliases"} | {"aliases": list(s.aliases)}
-            for s in specs]  # fmt: skip
+    rows = [{**asdict(s), "aliases": list(s.aliases)} for s in specs]
     output = o.output_format(ctx, fmt, as_json)
     columns = render.parse_fields(fields, [*GPU_COLUMNS, "family", "memory_type", "aliases"])
-    render.write_data(rows, output, columns=columns or (None if output.value in ("json", "jsonl")
-                      else GPU_COLUMNS), headers=GPU_HEADERS)  # fmt: skip
+    if columns is None and output.value not in ("json", "jsonl"):
+        columns = GPU_COLUMNS
+    render.write_data(rows, output, columns=columns, headers=GPU_HEADERS)
     if not rows:
         raise NotFoundError("no GPU matches those filters")

@@ -7,6 +7,7 @@ Adding a provider = one module, one line here, one fixture dir, one test file
 from __future__ import annotations
 
 from gpubroker.errors import UnknownProviderError
+from gpubroker.providers.aws import AwsProvider
 from gpubroker.providers.azure import AzureProvider
 from gpubroker.providers.base import CredentialSpec, Provider
 from gpubroker.providers.lambdalabs import LambdaProvider
@@ -18,6 +19,7 @@ PROVIDERS: dict[str, type[Provider]] = {
     VastaiProvider.name: VastaiProvider,
     RunpodProvider.name: RunpodProvider,
     LambdaProvider.name: LambdaProvider,
+    AwsProvider.name: AwsProvider,
     AzureProvider.name: AzureProvider,
     VerdaProvider.name: VerdaProvider,
 }

@@ -187,7 +187,8 @@ def _translate_botocore(provider: str, exc: Exception) -> ProviderError | Gpubro
             f"{provider}: no AWS credentials found",
             hint="configure the AWS credential chain (AWS_PROFILE, ~/.aws/credentials, SSO)",
         )
-    if name == "ClientError":
+    if any(cls.__name__ == "ClientError" for cls in type(exc).__mro__):
+        # Modelled service errors (e.g. pricing's AccessDeniedException) subclass ClientError.
         error = getattr(exc, "response", {}).get("Error", {})
         code = str(error.get("Code", "ClientError"))
         if code in (

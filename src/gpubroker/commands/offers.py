@@ -1,0 +1,107 @@
+"""`gpubroker offers`: refresh the cache, show one offer, price history."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gpubroker import render
+from gpubroker.commands import _options as o
+from gpubroker.errors import NoProvidersAvailableError, NotFoundError
+from gpubroker.models import ProviderStatus
+from gpubroker.textfmt import sparkline
+
+app = typer.Typer(help="Refresh live offers, inspect one, and see price history.")
+
+
+@contextlib.contextmanager
+def progress(err: Console, total: int, label: str) -> Iterator[object]:
+    """A spinner on stderr (only on a TTY) that counts finished providers."""
+    done: list[str] = []
+    if not o.stderr_is_tty():
+        yield lambda status: None
+        return
+    with err.status(f"{label} 0/{total}") as spinner:
+
+        def update(status: ProviderStatus) -> None:
+            done.append(status.provider)
+            spinner.update(f"{label} {len(done)}/{total} (last: {status.provider})")
+
+        yield update
+
+
+@app.command("refresh")
+def refresh(
+    ctx: typer.Context,
+    provider: o.ProviderOpt = None,
+    fmt: o.FormatOpt = None,
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Fetch live offers now and update the cache and price history.
+
+    Example: gpubroker offers refresh --provider vastai,runpod
+    """
+    st = o.state(ctx)
+    broker = st.broker()
+    with progress(st.err(), len(provider or []) or 6, "fetching") as update:
+        statuses = broker.refresh(provider, on_progress=update)  # type: ignore[arg-type]
+    rows = [s.model_dump(mode="json") for s in statuses]
+    render.write_data(rows, o.output_format(ctx, fmt, as_json))
+    if all(s.status.value not in ("ok",) for s in statuses):
+        raise NoProvidersAvailableError("no provider answered the refresh")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    offer_id: Annotated[str, typer.Argument(help="Offer id, e.g. aws:p5.48xlarge:us-east-1:...")],
+    fmt: o.FormatOpt = None,
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Show every field of one offer (from the cache or the bundled catalog)."""
+    offer = o.state(ctx).broker().get_offer(offer_id)
+    output = o.output_format(ctx, fmt, as_json)
+    data = offer.model_dump(mode="json")
+    if output.value in ("table", "markdown"):
+        rows = [{"field": k, "value": render.cell_text(v)} for k, v in data.items()]
+        render.write_data(rows, output)
+        return
+    render.write_data([data], output, json_object=data)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    gpu: Annotated[str, typer.Argument(help="GPU name or family, e.g. h100, 'A100 80GB'.")],
+    provider: Annotated[str | None, typer.Option("--provider", "-p", help="One provider.")] = None,
+    days: Annotated[float, typer.Option("--days", min=0, help="How far back.")] = 30,
+    fmt: o.FormatOpt = None,
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Price history per provider, GPU and spot: $/GPU-hour percentiles per refresh.
+
+    The table ends with a sparkline of the median per series. Example:
+    gpubroker offers history h100 --days 7
+    """
+    rows = o.state(ctx).broker().price_history(gpu, provider=provider, days=days)
+    output = o.output_format(ctx, fmt, as_json)
+    if not rows:
+        render.write_data([], output)
+        raise NotFoundError(
+            f"no price history for {gpu!r} in the last {days:g} days",
+            hint="history grows with each live refresh: `gpubroker offers refresh`",
+        )
+    render.write_data(rows, output, columns=[c for c in rows[0] if c != "id"])
+    if output.value == "table":
+        series: dict[tuple[str, str, bool], list[float]] = {}
+        for row in rows:
+            key = (row["provider"], row["gpu_model"], row["spot"])
+            series.setdefault(key, []).append(row["median_usd"])
+        for (prov, model, spot), medians in series.items():
+            kind = "spot" if spot else "on-demand"
+            line = f"{prov:<8} {model:<16} {kind:<9} {sparkline(medians)}  last ${medians[-1]:.3f}"
+            print(line)
