@@ -69,13 +69,25 @@ def sort_offers(offers: Sequence[RankedOffer], spec: str) -> list[RankedOffer]:
     return present + missing
 
 
+GROUP_STATS = (
+    "count", "min_price_per_gpu_hour_usd", "median_price_per_gpu_hour_usd", "providers",
+    "best_offer_id", "best_rank", "best_score", "best_price_per_hour_usd", "best_gpu_count",
+)  # fmt: skip
+
+
+def group_columns(by: str) -> list[str]:
+    """Columns of a ``--group-by`` row (raises UsageError for an unknown grouping)."""
+    if by not in GROUP_BY:
+        raise UsageError(f"cannot group by {by!r}; choose one of: {', '.join(GROUP_BY)}")
+    return [by, *GROUP_STATS]
+
+
 def group_offers(offers: Sequence[RankedOffer], by: str) -> list[dict[str, Any]]:
     """One row per group: count, min/median price per GPU-hour, and the best-ranked offer.
 
     ``offers`` must be in rank order; groups come out best-first.
     """
-    if by not in GROUP_BY:
-        raise UsageError(f"cannot group by {by!r}; choose one of: {', '.join(GROUP_BY)}")
+    group_columns(by)
     key: Callable[[RankedOffer], str] = {
         "gpu": lambda o: o.gpu_model,
         "provider": lambda o: o.provider,
@@ -352,4 +364,13 @@ def search(query: Query | None = None, **kwargs: Any) -> SearchResult:
         return broker.search(query, **kwargs)
 
 
-__all__ = ["GROUP_BY", "SORT_FIELDS", "Broker", "group_offers", "rank", "search", "sort_offers"]
+__all__ = [
+    "GROUP_BY",
+    "SORT_FIELDS",
+    "Broker",
+    "group_columns",
+    "group_offers",
+    "rank",
+    "search",
+    "sort_offers",
+]

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from gpubroker import render
-from gpubroker.broker import GROUP_BY, group_offers
+from gpubroker.broker import GROUP_BY, group_columns, group_offers
 from gpubroker.commands import _options as o
 from gpubroker.errors import NotFoundError
 from gpubroker.models import Query, SearchResult
@@ -97,6 +97,9 @@ def browse(
     query = build_query(gpu, min_gpus, max_gpus, min_vram, max_price, max_price_per_gpu, provider,
                         region, country, spot, min_reliability, min_vcpus, min_ram, min_disk,
                         available, where)  # fmt: skip
+    # Validate presentation flags before any network traffic.
+    valid = group_columns(group_by) if group_by else render.OFFER_FIELDS
+    columns = render.parse_fields(fields, valid)
     broker = st.broker()
     result = broker.search(
         query, preset=optimize, weights=parse_weights(weights) if weights else None,
@@ -107,17 +110,13 @@ def browse(
     print_notes(ctx, result)
     if group_by:
         rows = group_offers(result.offers, group_by)
-        cols = (
-            render.parse_fields(fields, list(rows[0]) if rows else [group_by]) if fields else None
-        )
-        render.write_data(rows[:limit] if limit else rows, output, columns=cols)
+        render.write_data(rows[:limit] if limit else rows, output, columns=columns)
     else:
-        valid = render.OFFER_FIELDS
-        render.render_offers(result.offers, output, fields=render.parse_fields(fields, valid),
-                             hours=hours, explain=explain, no_color=st.no_color)  # fmt: skip
+        render.render_offers(result.offers, output, fields=columns, hours=hours, explain=explain,
+                             no_color=st.no_color)  # fmt: skip
     if not result.offers:
         raise NotFoundError(
-            "no offer matched the filters", hint="loosen a filter or try --group-by gpu"
+            "no offer matched the filters", hint="loosen a filter, or see `browse --group-by gpu`"
         )
     if output.value == "table" and not group_by:
         more = result.total_matched - len(result.offers)
