@@ -119,7 +119,7 @@ FIELDS = "id,price_per_hour_usd,spot"
         (
             "jsonl",
             '{"id": "lambda:gpu_1x_a10:any:ondemand", "price_per_hour_usd": 1.29, "spot": false}\n',
-        ),  # fmt: skip
+        ),
         ("csv", "id,price_per_hour_usd,spot\nlambda:gpu_1x_a10:any:ondemand,1.29,false\n"),
         ("tsv", "id\tprice_per_hour_usd\tspot\nlambda:gpu_1x_a10:any:ondemand\t1.29\tfalse\n"),
         (
