@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from gpubroker import render
-from gpubroker.broker import Broker
 from gpubroker.settings import OutputFormat, Settings
+
+if TYPE_CHECKING:
+    from gpubroker.broker import Broker
 
 
 @dataclass
@@ -26,6 +28,8 @@ class AppState:
 
     def broker(self, **overrides: Any) -> Broker:
         if self._broker is None:
+            from gpubroker.broker import Broker
+
             self._broker = Broker(profile=self.profile, overrides=overrides)
         return self._broker
 

@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 
 from gpubroker import render
-from gpubroker.broker import GROUP_BY, group_columns, group_offers
 from gpubroker.commands import _options as o
 from gpubroker.errors import NotFoundError
 from gpubroker.models import Query, SearchResult
 from gpubroker.ranking import PRESETS, parse_weights
+from gpubroker.ranking.views import GROUP_BY, group_columns, group_offers
 
 
 def build_query(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gpubroker import credentials, render
+from gpubroker import render
 from gpubroker.commands import _options as o
 from gpubroker.errors import UsageError
-from gpubroker.providers import PROVIDERS, get_provider
-from gpubroker.providers.base import CredentialSpec
+
+if TYPE_CHECKING:
+    from gpubroker.providers.base import CredentialSpec
 
 app = typer.Typer(help="Store, list and delete provider credentials.", no_args_is_help=True)
 
@@ -22,6 +23,8 @@ FieldOpt = Annotated[
 
 
 def _specs(provider: str, field: str | None) -> tuple[str, list[CredentialSpec]]:
+    from gpubroker.providers import get_provider
+
     cls = get_provider(provider)
     specs = list(cls.credentials)
     if not specs:
@@ -44,6 +47,8 @@ def set_key(provider: ProviderArg, field: FieldOpt = None) -> None:
     Prompts with hidden input on a terminal; otherwise reads one line per credential from
     stdin, e.g. `printf '%s' "$KEY" | gpubroker keys set lambda`.
     """
+    from gpubroker import credentials
+
     name, specs = _specs(provider, field)
     interactive = sys.stdin.isatty()
     for spec in specs:
@@ -60,6 +65,9 @@ def set_key(provider: ProviderArg, field: FieldOpt = None) -> None:
 @app.command("list")
 def list_keys(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False) -> None:
     """Show where each provider credential comes from (env, keyring, missing) — never values."""
+    from gpubroker import credentials
+    from gpubroker.providers import PROVIDERS
+
     rows = []
     for cls in PROVIDERS.values():
         for state in credentials.states(cls):
@@ -80,6 +88,8 @@ def list_keys(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = 
 @app.command("delete")
 def delete_key(provider: ProviderArg, field: FieldOpt = None) -> None:
     """Delete a provider's stored credential(s) from the OS keyring."""
+    from gpubroker import credentials
+
     name, specs = _specs(provider, field)
     for spec in specs:
         credentials.delete(name, spec.field)

@@ -57,10 +57,13 @@ def normalise_weights(weights: Sequence[float]) -> list[float]:
     for w in weights:
         if not math.isfinite(w) or w < 0:
             raise UsageError(f"weights must be finite and non-negative, got {w}")
-    total = math.fsum(weights)
-    if total <= 0:
+    largest = max(weights, default=0.0)
+    if largest <= 0:
         raise UsageError("at least one weight must be positive")
-    return [w / total for w in weights]
+    # Scale by the largest first so that huge finite weights cannot overflow the sum.
+    scaled = [w / largest for w in weights]
+    total = math.fsum(scaled)
+    return [w / total for w in scaled]
 
 
 def topsis_full(
@@ -89,7 +92,8 @@ def topsis_full(
     if not rows:
         return TopsisResult([], w, [], [0.0] * n_crit, [0.0] * n_crit)
 
-    norms = [math.sqrt(math.fsum(row[j] ** 2 for row in rows)) for j in range(n_crit)]
+    # math.hypot scales internally: no overflow for huge values, no underflow for tiny ones.
+    norms = [math.hypot(*(row[j] for row in rows)) for j in range(n_crit)]
     weighted = [
         [w[j] * row[j] / norms[j] if norms[j] > 0 else 0.0 for j in range(n_crit)] for row in rows
     ]
@@ -103,8 +107,8 @@ def topsis_full(
 
     scores: list[float] = []
     for v in weighted:
-        s_plus = math.sqrt(math.fsum((v[j] - ideal[j]) ** 2 for j in range(n_crit)))
-        s_minus = math.sqrt(math.fsum((v[j] - anti[j]) ** 2 for j in range(n_crit)))
+        s_plus = math.hypot(*(v[j] - ideal[j] for j in range(n_crit)))
+        s_minus = math.hypot(*(v[j] - anti[j] for j in range(n_crit)))
         denom = s_plus + s_minus
         scores.append(s_minus / denom if denom > 0 else NEUTRAL_SCORE)
     return TopsisResult(scores, w, weighted, ideal, anti)

@@ -1,0 +1,81 @@
+"""The provider registry stays honest: every module registered, tested and with fixtures."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import gpubroker.providers as pkg
+from gpubroker.errors import UnknownProviderError
+from gpubroker.providers import PROVIDERS, get_provider
+from gpubroker.providers.base import Provider
+
+TESTS = Path(__file__).parent
+NOT_PROVIDERS = {"base", "catalog"}
+
+
+def discovered() -> dict[str, type[Provider]]:
+    found: dict[str, type[Provider]] = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name in NOT_PROVIDERS:
+            continue
+        module = importlib.import_module(f"gpubroker.providers.{info.name}")
+        classes = [
+            obj
+            for obj in vars(module).values()
+            if inspect.isclass(obj)
+            and issubclass(obj, Provider)
+            and obj is not Provider
+            and obj.__module__ == module.__name__
+        ]
+        assert len(classes) == 1, f"{info.name} must define exactly one Provider subclass"
+        found[classes[0].name] = classes[0]
+    return found
+
+
+def test_discovered_equals_registered() -> None:
+    assert discovered() == PROVIDERS
+
+
+def test_names_unique_and_labelled() -> None:
+    names = [cls.name for cls in PROVIDERS.values()]
+    assert len(names) == len(set(names))
+    for key, cls in PROVIDERS.items():
+        assert key == cls.name
+        assert cls.label
+        assert cls.name.isidentifier() or cls.name == "lambda"
+
+
+@pytest.mark.parametrize("name", sorted(PROVIDERS))
+def test_each_provider_has_fixtures_and_tests(name: str) -> None:
+    fixtures = TESTS.parent / "fixtures" / name
+    assert fixtures.is_dir() and any(fixtures.iterdir()), f"missing tests/fixtures/{name}/"
+    assert (TESTS / f"test_{name}.py").is_file(), f"missing tests/providers/test_{name}.py"
+
+
+@pytest.mark.parametrize("name", sorted(PROVIDERS))
+def test_constructor_is_pure(name: str) -> None:
+    """Constructing a provider does no I/O (the autouse respx router would catch HTTP)."""
+    cls = PROVIDERS[name]
+    provider = cls({spec.field: "x" for spec in cls.credentials})
+    assert provider.name == name
+
+
+def test_http_providers_honour_url_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, cls in PROVIDERS.items():
+        if cls.default_base_url is None:
+            continue
+        monkeypatch.setenv(f"GPUBROKER_{name.upper()}_URL", "http://127.0.0.1:9/mirror/")
+        assert cls().base_url == "http://127.0.0.1:9/mirror"
+
+
+def test_get_provider() -> None:
+    assert get_provider("VastAI") is PROVIDERS["vastai"]
+    with pytest.raises(UnknownProviderError) as info:
+        get_provider("nosuch")
+    assert info.value.exit_code == 2
+    assert "vastai" in str(info.value)
