@@ -603,28 +603,6 @@ def test_translate_errors_covers_page_validation() -> None:
 # --- against moto's EC2 (real HTTP to an in-process server; pricing stays stubbed) --------
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def moto_env(hermetic_env: object, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    return moto_endpoint
-
-
 def test_moto_instance_types_with_stubbed_pricing(moto_env: str) -> None:
     pricing = raw_client("pricing", "us-east-1")
     stubber = Stubber(pricing)

@@ -1,0 +1,57 @@
+"""Meta-tests that keep the public surfaces honest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.main import get_command
+
+import gpubroker
+from gpubroker.cli import app
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def test_all_is_sorted_complete_and_importable() -> None:
+    assert gpubroker.__all__ == sorted(gpubroker.__all__)
+    for name in gpubroker.__all__:
+        assert getattr(gpubroker, name) is not None
+    public = set(gpubroker._EXPORTS) | {"__version__"}
+    assert set(gpubroker.__all__) == public
+
+
+def _commands(group: typer.Typer) -> list[tuple[str, object]]:
+    root = get_command(group)
+    found = []
+
+    def walk(cmd: object, path: str) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, f"{path} {name}".strip())
+        else:
+            found.append((path, cmd))
+
+    walk(root, "")
+    return found
+
+
+def test_every_command_has_help_and_a_readme_mention() -> None:
+    commands = _commands(app)
+    assert len(commands) >= 14
+    for path, cmd in commands:
+        assert getattr(cmd, "help", None), f"`gpubroker {path}` has no help text"
+        assert f"gpubroker {path}" in README, f"README never shows `gpubroker {path}`"
+
+
+def test_readme_has_exactly_two_setup_commands() -> None:
+    setup = README.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    blocks = [b for i, b in enumerate(setup.split("```")) if i % 2 == 1]
+    commands = [line for b in blocks for line in b.splitlines() if line and line != "sh"]
+    assert commands == [
+        "pip install . && gpubroker browse --gpu H100",
+        "pip install -e '.[test]' && pytest",
+    ]
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
+    assert "pip install --quiet -e '.[test]' && pytest" in ci
