@@ -65,7 +65,8 @@ def rank(
             for j, crit in enumerate(matrix.criteria):
                 span = result.ideal[j] - result.anti_ideal[j]
                 share = 1.0 if span == 0 else (result.weighted[i][j] - result.anti_ideal[j]) / span
-                contributions[crit.name] = round(result.weights[j] * share, 6)
+                # max(0.0, ...) + 0.0 turns the -0.0 of a cost criterion's worst offer into 0.0
+                contributions[crit.name] = max(0.0, round(result.weights[j] * share, 6)) + 0.0
         ranked.append(
             RankedOffer(
                 **offers[i].model_dump(),

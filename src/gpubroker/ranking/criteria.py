@@ -21,6 +21,7 @@ spread over the others; if every weighted criterion is dropped, all scores are 0
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -130,10 +131,15 @@ def parse_weights(text: str) -> dict[str, float]:
 def resolve_weights(preset: str | None, weights: Mapping[str, float] | None) -> dict[str, float]:
     """Explicit weights win over a preset; default preset is ``balanced``."""
     if weights:
-        for name in weights:
+        for name, value in weights.items():
             if name not in CRITERIA:
                 raise UsageError(f"unknown criterion {name!r}; valid: {', '.join(CRITERIA)}")
-        return {k: float(v) for k, v in weights.items() if v > 0}
+            if not math.isfinite(value) or value < 0:
+                raise UsageError(f"weight for {name} must be a finite number ≥ 0, got {value}")
+        chosen = {k: float(v) for k, v in weights.items() if v > 0}
+        if not chosen:
+            raise UsageError("at least one weight must be positive")
+        return chosen
     name = (preset or DEFAULT_PRESET).lower()
     if name not in PRESETS:
         raise UsageError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")

@@ -274,7 +274,9 @@ class _Parser:
                 return frozenset(spec.name for spec in gpus.resolve_query(text))
             except UsageError as exc:
                 raise QuerySyntaxError(
-                    f"bad --where expression at {tok.text!r}: {exc}", tok.text, tok.pos
+                    f"bad --where expression at {tok.text!r} (position {tok.pos + 1}): {exc}",
+                    tok.text,
+                    tok.pos,
                 ) from None
         return text.lower()
 
@@ -312,14 +314,21 @@ def _compare(field: Field, op: str, value: Any, tok: Token) -> Predicate:
     if field.kind == "gpu":
         if op not in ("=", "==", "!="):
             raise QuerySyntaxError(
-                f"bad --where expression: gpu supports = != in notin, not {op!r}", op, tok.pos
+                f"bad --where expression: gpu supports = != in notin, not {op!r}"
+                f" (position {tok.pos + 1})",
+                op,
+                tok.pos,
             )
         names = value
         return (
             (lambda o: o.gpu_model not in names) if op == "!=" else (lambda o: o.gpu_model in names)
         )
     if field.kind in ("text", "bool") and op not in ("=", "==", "!="):
-        raise QuerySyntaxError(f"bad --where expression: {op!r} needs a numeric field", op, tok.pos)
+        raise QuerySyntaxError(
+            f"bad --where expression: {op!r} at position {tok.pos + 1} needs a numeric field",
+            op,
+            tok.pos,
+        )
     fn = _OPS[op]
 
     def compare(o: Offer) -> bool:
