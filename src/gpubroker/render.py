@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -68,6 +69,7 @@ def write_data(
     out: TextIO | None = None,
     no_color: bool = False,
     json_object: Any = None,
+    droppable: Sequence[str] = (),
 ) -> None:
     """Write rows in the requested format.
 
@@ -77,6 +79,8 @@ def write_data(
         headers: display names for table/markdown columns.
         table_rows: pre-formatted cells for table/markdown (default: `_cell` of rows).
         json_object: emit this instead of ``rows`` for ``--format json`` (an object).
+        droppable: table columns that may be hidden, in this order, when a terminal is
+            too narrow for all of them.
     """
     stream = out or sys.stdout
     cols = list(columns or (rows[0].keys() if rows else []))
@@ -108,12 +112,20 @@ def write_data(
         stream.write("\n")
         return
     if _is_tty(stream):
+        console = Console(file=stream, no_color=no_color_requested(no_color), highlight=False)
+        cols = fit_columns(cols, cells, names_by_col(cols, headers), console.width, droppable)
         table = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
-        for name in names:
-            table.add_column(name, overflow="fold")
+        for col in cols:
+            numeric = all(_NUMERIC.match(row.get(col, "")) for row in cells)
+            table.add_column(
+                (headers or {}).get(col, col),
+                justify="right" if numeric else "left",
+                overflow="ellipsis",
+                no_wrap=True,
+            )
         for row in cells:
             table.add_row(*[row.get(c, "") for c in cols])
-        Console(file=stream, no_color=no_color_requested(no_color), highlight=False).print(table)
+        console.print(table)
         return
     from tabulate import tabulate
 
@@ -121,6 +133,35 @@ def write_data(
     if title:
         stream.write(title + "\n")
     stream.write(tabulate(body, headers=names, tablefmt="simple", disable_numparse=True) + "\n")
+
+
+_NUMERIC = re.compile(r"^[-+]?[\d,]*\.?\d*\*?$")
+
+
+def names_by_col(cols: Sequence[str], headers: Mapping[str, str] | None) -> dict[str, str]:
+    return {c: (headers or {}).get(c, c) for c in cols}
+
+
+def fit_columns(
+    cols: Sequence[str],
+    cells: Sequence[Mapping[str, str]],
+    names: Mapping[str, str],
+    width: int,
+    droppable: Sequence[str],
+) -> list[str]:
+    """Drop low-priority columns until the table fits the terminal width."""
+    kept = list(cols)
+
+    def needed() -> int:
+        widths = [max([len(names[c]), *(len(r.get(c, "")) for r in cells)]) for c in kept]
+        return sum(widths) + 3 * (len(kept) - 1)
+
+    for col in droppable:
+        if needed() <= width:
+            break
+        if col in kept:
+            kept.remove(col)
+    return kept
 
 
 def _csv_cell(value: Any) -> str:
@@ -139,6 +180,10 @@ OFFER_FIELDS = list(RankedOffer.model_fields)
 DEFAULT_OFFER_COLUMNS = [
     "rank", "score", "provider", "gpu_model", "gpu_count", "gpu_memory_gib", "vcpus", "ram_gib",
     "price_per_hour_usd", "price_per_gpu_hour_usd", "spot", "region", "availability", "source",
+]  # fmt: skip
+# Hidden first when a terminal is too narrow for the whole table.
+DROPPABLE_OFFER_COLUMNS = [
+    "availability", "ram_gib", "vcpus", "score", "gpu_memory_gib", "region", "price_per_hour_usd",
 ]  # fmt: skip
 OFFER_HEADERS = {
     "rank": "#", "score": "score", "provider": "provider", "gpu_model": "gpu",
@@ -226,8 +271,16 @@ def render_offers(
             columns.append(f"c:{name}")
             headers[f"c:{name}"] = f"+{name}"
     cells = [offer_cells(o, columns, moment) for o in offers]
+    droppable = [] if fields else DROPPABLE_OFFER_COLUMNS
     write_data(
-        rows, fmt, columns=columns, headers=headers, table_rows=cells, out=out, no_color=no_color
+        rows,
+        fmt,
+        columns=columns,
+        headers=headers,
+        table_rows=cells,
+        out=out,
+        no_color=no_color,
+        droppable=droppable,
     )
 
 

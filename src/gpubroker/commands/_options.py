@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +16,7 @@ from gpubroker.settings import OutputFormat, Settings
 
 if TYPE_CHECKING:
     from gpubroker.broker import Broker
+    from gpubroker.models import ProviderStatus
 
 
 @dataclass
@@ -72,6 +75,22 @@ def stderr_is_tty() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+@contextlib.contextmanager
+def progress(err: Console, label: str) -> Iterator[Callable[[ProviderStatus], None] | None]:
+    """A spinner on stderr, only when stderr is a terminal, counting providers as they answer."""
+    if not stderr_is_tty():
+        yield None
+        return
+    done: list[str] = []
+    with err.status(f"{label}…") as spinner:
+
+        def update(status: ProviderStatus) -> None:
+            done.append(status.provider)
+            spinner.update(f"{label}… {len(done)} answered (last: {status.provider})")
+
+        yield update
 
 
 FormatOpt = Annotated[

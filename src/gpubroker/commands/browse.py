@@ -101,12 +101,13 @@ def browse(
     valid = group_columns(group_by) if group_by else render.OFFER_FIELDS
     columns = render.parse_fields(fields, valid)
     broker = st.broker()
-    result = broker.search(
-        query, preset=optimize, weights=parse_weights(weights) if weights else None,
-        explain=explain, hours=hours, sort=sort,
-        limit=None if group_by else (limit or broker.settings.limit),
-        fresh=fresh, offline=offline, strict=strict,
-    )  # fmt: skip
+    with o.progress(st.err(), "asking providers") as update:
+        result = broker.search(
+            query, preset=optimize, weights=parse_weights(weights) if weights else None,
+            explain=explain, hours=hours, sort=sort,
+            limit=None if group_by else (limit or broker.settings.limit),
+            fresh=fresh, offline=offline, strict=strict, on_progress=update,
+        )  # fmt: skip
     print_notes(ctx, result)
     if group_by:
         rows = group_offers(result.offers, group_by)

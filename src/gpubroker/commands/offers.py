@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from gpubroker import render
 from gpubroker.commands import _options as o
 from gpubroker.errors import NoProvidersAvailableError, NotFoundError
-from gpubroker.models import ProviderStatus
 from gpubroker.textfmt import sparkline
 
 app = typer.Typer(help="Refresh live offers, inspect one, and see price history.")
-
-
-@contextlib.contextmanager
-def progress(err: Console, total: int, label: str) -> Iterator[object]:
-    """A spinner on stderr (only on a TTY) that counts finished providers."""
-    done: list[str] = []
-    if not o.stderr_is_tty():
-        yield lambda status: None
-        return
-    with err.status(f"{label} 0/{total}") as spinner:
-
-        def update(status: ProviderStatus) -> None:
-            done.append(status.provider)
-            spinner.update(f"{label} {len(done)}/{total} (last: {status.provider})")
-
-        yield update
 
 
 @app.command("refresh")
@@ -47,8 +27,8 @@ def refresh(
     """
     st = o.state(ctx)
     broker = st.broker()
-    with progress(st.err(), len(provider or []) or 6, "fetching") as update:
-        statuses = broker.refresh(provider, on_progress=update)  # type: ignore[arg-type]
+    with o.progress(st.err(), "fetching offers") as update:
+        statuses = broker.refresh(provider, on_progress=update)
     rows = [s.model_dump(mode="json") for s in statuses]
     render.write_data(rows, o.output_format(ctx, fmt, as_json))
     if all(s.status.value not in ("ok",) for s in statuses):

@@ -1,0 +1,53 @@
+"""Rendering details that CliRunner (never a TTY) does not reach."""
+
+from __future__ import annotations
+
+import io
+
+from gpubroker import render
+from gpubroker.settings import OutputFormat
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+CELLS = [{"a": "1", "b": "long text value", "c": "x" * 30}]
+
+
+def test_fit_columns_drops_in_priority_order() -> None:
+    names = {"a": "a", "b": "b", "c": "c"}
+    assert render.fit_columns(["a", "b", "c"], CELLS, names, 200, ["c", "b"]) == ["a", "b", "c"]
+    assert render.fit_columns(["a", "b", "c"], CELLS, names, 40, ["c", "b"]) == ["a", "b"]
+    assert render.fit_columns(["a", "b", "c"], CELLS, names, 5, ["c", "b"]) == ["a"]
+
+
+def test_tty_table_uses_rich_and_right_aligns_numbers(monkeypatch: object) -> None:
+    out = FakeTTY()
+    rows = [{"name": "x", "price": 1.5}, {"name": "yy", "price": 12.25}]
+    render.write_data(rows, OutputFormat.TABLE, out=out)
+    text = out.getvalue()
+    assert "┃" in text  # rich, not tabulate
+    lines = [line for line in text.splitlines() if "│" in line]
+    assert lines[0].endswith("  1.5") and lines[1].endswith("12.25")
+
+
+def test_status_lines_one_per_failure_without_repeating_the_name() -> None:
+    from gpubroker.models import ProviderState, ProviderStatus
+
+    lines = render.status_lines(
+        [
+            ProviderStatus(provider="vastai", status=ProviderState.OK, count=3),
+            ProviderStatus(
+                provider="lambda", status=ProviderState.ERROR, message="lambda: HTTP 500"
+            ),
+            ProviderStatus(provider="gcp", status=ProviderState.CATALOG, count=4),
+            ProviderStatus(provider="azure", status=ProviderState.OK, count=9, truncated=True),
+        ]
+    )
+    assert lines == [
+        "warning: lambda: error: HTTP 500",
+        "note: azure: result truncated at 9 offers",
+        "note: bundled catalog list prices for gcp",
+    ]
