@@ -60,7 +60,9 @@ def test_live_and_fallbacks_merge_with_one_warning_per_failure(routes: respx.Moc
     assert ("lambda", "catalog") in by_source and ("azure", "catalog") in by_source
     assert ("aws", "catalog") in by_source and ("verda", "catalog") in by_source
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
-    assert sorted(w.split(":")[1].strip() for w in warnings) == ["aws", "azure", "lambda", "verda"]
+    assert sorted(w.split(":")[1].strip() for w in warnings) == ["azure", "lambda"]
+    skipped = [line for line in err.splitlines() if "skipped (no credentials)" in line]
+    assert len(skipped) == 1 and "aws, verda" in skipped[0]
     lam = next(w for w in warnings if w.startswith("warning: lambda"))
     assert "no-credentials" not in lam and "rejected" in lam
     assert "wrong-key-123" not in out + err

@@ -44,10 +44,14 @@ def test_status_lines_one_per_failure_without_repeating_the_name() -> None:
             ),
             ProviderStatus(provider="gcp", status=ProviderState.CATALOG, count=4),
             ProviderStatus(provider="azure", status=ProviderState.OK, count=9, truncated=True),
+            ProviderStatus(provider="aws", status=ProviderState.NO_CREDENTIALS, message="x"),
+            ProviderStatus(provider="verda", status=ProviderState.NO_CREDENTIALS, message="y"),
         ]
     )
     assert lines == [
         "warning: lambda: error: HTTP 500",
         "note: azure: result truncated at 9 offers",
         "note: bundled catalog list prices for gcp",
+        "note: skipped (no credentials): aws, verda; catalog prices shown where bundled. "
+        "Add keys with `gpubroker keys set PROVIDER` (see `gpubroker providers`)",
     ]

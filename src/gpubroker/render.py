@@ -291,11 +291,18 @@ def _status_message(status: ProviderStatus) -> str:
 
 
 def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
-    """One warning line per failed provider, plus short notes on fallbacks and truncation."""
+    """One warning line per failed provider, plus short notes on fallbacks and truncation.
+
+    Providers skipped for missing credentials share one note: they did not fail, they were
+    never asked.
+    """
     lines = []
     catalog_only = []
+    no_credentials = []
     for s in statuses:
-        if s.failed:
+        if s.status is ProviderState.NO_CREDENTIALS:
+            no_credentials.append(s.provider)
+        elif s.failed:
             lines.append(f"warning: {s.provider}: {s.status.value}: {_status_message(s)}")
         elif s.status is ProviderState.STALE:
             age = humanize_age(s.age_s or 0)
@@ -306,6 +313,12 @@ def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
             lines.append(f"note: {s.provider}: result truncated at {s.count} offers")
     if catalog_only:
         lines.append(f"note: bundled catalog list prices for {', '.join(catalog_only)}")
+    if no_credentials:
+        # One line, not one per provider: most users never configure every provider.
+        lines.append(
+            f"note: skipped (no credentials): {', '.join(no_credentials)}; catalog prices shown"
+            " where bundled. Add keys with `gpubroker keys set PROVIDER` (see `gpubroker providers`)"
+        )
     return lines
 
 
