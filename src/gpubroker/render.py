@@ -317,7 +317,8 @@ def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
         # One line, not one per provider: most users never configure every provider.
         lines.append(
             f"note: skipped (no credentials): {', '.join(no_credentials)}; catalog prices shown"
-            " where bundled. Add keys with `gpubroker keys set PROVIDER` (see `gpubroker providers`)"
+            " where bundled. Add keys with `gpubroker keys set PROVIDER`"
+            " (see `gpubroker providers`)"
         )
     return lines
 
