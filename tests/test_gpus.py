@@ -656,3 +656,16 @@ def test_registry_is_consistent() -> None:
 def test_spec_is_frozen() -> None:
     with pytest.raises(AttributeError):
         GPUS["H100-SXM"].memory_gib = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("H100-80G-PCIe-NVLink", "H100-PCIE"),
+        ("A100-80G-PCIe-NVLink", "A100-80GB-PCIE"),
+        ("H100-80G-SXM5-NVLINK", "H100-SXM"),
+    ],
+)
+def test_nvlink_bridge_is_not_the_nvl_form_factor(raw: str, expected: str) -> None:
+    spec = normalize(raw)
+    assert spec is not None and spec.name == expected

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ from gpubroker.store import Store, summarize_prices
 from tests.conftest import MemoryKeyring, load_fixture
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+WORKER = Path(__file__).parent / "_concurrency_worker.py"
 
 
 class Clock:
@@ -668,3 +671,43 @@ def test_price_history_appended_on_each_live_refresh_only(
     assert store.price_history(["H100-SXM"], provider="other") == []
     clock.advance(86400 * 2)
     assert store.price_history(["H100-SXM"], days=1) == []
+
+
+def test_missing_credentials_with_stale_cache_keeps_the_hint(
+    fake: FakeFactory, store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_API_KEY", "k")
+    fake("fake", result=TWO, credentials=(CredentialSpec("api_key", "FAKE_API_KEY"),))
+    collector = make_collector(store, clock, ttl=300)
+    collector.collect(["fake"])
+    monkeypatch.delenv("FAKE_API_KEY")
+    clock.advance(600)
+
+    result = collector.collect(["fake"])
+
+    status = only(result)
+    assert status.status is ProviderState.NO_CREDENTIALS
+    assert status.count == 2  # the stale cache is shown
+    assert status.message is not None
+    assert status.message.startswith(
+        "fake: missing credentials (api_key); showing cached offers from 10m ago"
+    )
+    assert "run `gpubroker keys set fake` or set FAKE_API_KEY" in status.message
+
+
+def test_process_exits_soon_after_a_provider_timeout() -> None:
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(WORKER), "slow-collect", "5", "0.3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    total = time.monotonic() - t0
+
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["status"] == "timeout"
+    assert report["collect_s"] < 1.5
+    # collect() took < 1.5 s and the interpreter starts in well under 1.5 s.
+    assert total < 3.5, f"process took {total:.2f} s to exit (collect {report['collect_s']:.2f} s)"

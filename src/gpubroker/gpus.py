@@ -228,6 +228,8 @@ _NOISE = frozenset(
         "MEGA",  # GCP "nvidia-h100-mega-80gb" is an ordinary H100 SXM
         "HBM2", "HBM2E", "HBM3E", "GDDR6", "GDDR6X", "GDDR7", "ECC",
         "GENERATION", "EDITION", "SERVER", "WORKSTATION",
+        # Hyperstack "H100-80G-PCIe-NVLink": PCIe cards with an NVLink bridge, not the H100 NVL.
+        "NVLINK",
     }
 )  # fmt: skip
 

@@ -14,7 +14,8 @@ hides the others.
 
 from __future__ import annotations
 
-import concurrent.futures
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -218,20 +219,26 @@ class OfferCollector:
         latency_ms: float | None = None,
     ) -> None:
         """Record a failure, showing the stale cache or else the catalog in its place."""
+        suffix = f" ({hint})" if hint else ""
         cached = self.store.cached_offers(name) if self.store else None
         if cached is not None and cached.offers:
             cache_age = cached.age_s(self.now())
-            note = f"{message}; showing cached offers from {humanize_age(cache_age)} ago"
-            self._add(result, name, cached.offers, state, age_s=cache_age, message=note,
-                      latency_ms=latency_ms)  # fmt: skip
+            note = f"{message}; showing cached offers from {humanize_age(cache_age)} ago{suffix}"
+            self._add(
+                result,
+                name,
+                cached.offers,
+                state,
+                age_s=cache_age,
+                message=note,
+                latency_ms=latency_ms,
+            )
             return
         offers = _catalog_for(name)
         if offers:
-            note = f"{message}; showing catalog prices as of {_catalog_month(offers)}"
+            note = f"{message}; showing catalog prices as of {_catalog_month(offers)}{suffix}"
         else:
-            note = message
-        if hint:
-            note += f" ({hint})"
+            note = message + suffix
         age = (self.now() - max(o.observed_at for o in offers)).total_seconds() if offers else None
         self._add(result, name, offers, state, age_s=age, message=note, latency_ms=latency_ms)
 
@@ -250,20 +257,34 @@ class OfferCollector:
         for _, provider in jobs:
             provider.deadline = started + budget
         outcomes: dict[str, _Outcome] = {}
+        finished: queue.Queue[_Outcome] = queue.Queue()
         client = self.client_factory()
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs)))
         try:
-            futures = {pool.submit(self._fetch_one, p, client, query): name for name, p in jobs}
+            # Daemon threads, not an executor: a provider stuck past its deadline must not
+            # keep the process alive after we have stopped waiting for it.
+            for _, provider in jobs:
+                threading.Thread(
+                    target=lambda p=provider: finished.put(self._fetch_one(p, client, query)),
+                    name=f"gpubroker-fetch-{provider.name}",
+                    daemon=True,
+                ).start()
             # A little grace past the budget lets a provider report its own timeout.
-            done, _ = concurrent.futures.wait(futures, timeout=budget + 0.5)
-            for fut in done:
-                outcome = fut.result()
+            wait_until = started + budget + 0.5
+            while len(outcomes) < len(jobs):
+                remaining = wait_until - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    outcome = finished.get(timeout=remaining)
+                except queue.Empty:
+                    break
                 outcomes[outcome.provider] = outcome
                 if on_progress is not None:
                     on_progress(self._status_of(outcome))
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-            client.close()
+            if len(outcomes) == len(jobs):
+                client.close()
+            # else: a straggler may still use the client; it dies with the process.
         for name, _provider in jobs:
             outcome = outcomes.get(name) or _Outcome(
                 name,
