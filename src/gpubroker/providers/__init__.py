@@ -10,10 +10,12 @@ from gpubroker.errors import UnknownProviderError
 from gpubroker.providers.aws import AwsProvider
 from gpubroker.providers.azure import AzureProvider
 from gpubroker.providers.base import CredentialSpec, Provider
+from gpubroker.providers.hyperstack import HyperstackProvider
 from gpubroker.providers.lambdalabs import LambdaProvider
 from gpubroker.providers.runpod import RunpodProvider
 from gpubroker.providers.vastai import VastaiProvider
 from gpubroker.providers.verda import VerdaProvider
+from gpubroker.providers.vultr import VultrProvider
 
 PROVIDERS: dict[str, type[Provider]] = {
     VastaiProvider.name: VastaiProvider,
@@ -22,6 +24,8 @@ PROVIDERS: dict[str, type[Provider]] = {
     AwsProvider.name: AwsProvider,
     AzureProvider.name: AzureProvider,
     VerdaProvider.name: VerdaProvider,
+    VultrProvider.name: VultrProvider,
+    HyperstackProvider.name: HyperstackProvider,
 }
 
 

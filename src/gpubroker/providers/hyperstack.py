@@ -1,0 +1,255 @@
+"""Hyperstack (NexGen Cloud): GPU flavors joined with the GPU price book.
+
+Needs ``HYPERSTACK_API_KEY``, sent as the header ``api_key: <key>`` (no prefix).
+``GET {base}/core/flavors`` groups flavors by GPU and region inside a
+``{"status", "message", "data"}`` envelope; ``GET {base}/pricebook`` is a bare array of
+``{"name": <GPU model>, "value": <USD per GPU-hour>}``. A flavor's price is
+``gpu_count × pricebook[flavor.gpu].value``; flavors without GPUs or without a price are
+skipped. Hyperstack reports errors as ``{"status": false, "message": ...}``, sometimes with
+HTTP 200.
+
+Units: ``ram``, ``disk`` (root volume) and ``ephemeral`` (local NVMe) are GB, kept as given;
+the offer's disk is root plus ephemeral, since both are usable storage on the VM.
+``stock_available`` is the only stock signal: True → available, False → unavailable.
+Hyperstack has no spot market.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from gpubroker import gpus
+from gpubroker.errors import MissingCredentialsError, ProviderResponseError
+from gpubroker.models import Availability, Offer, Query
+from gpubroker.providers.base import (
+    CredentialSpec,
+    Provider,
+    get_json,
+    make_offer,
+    translate_errors,
+)
+
+_log = logging.getLogger(__name__)
+
+_REGION_SUFFIX = re.compile(r"-\d+$")
+# Region name without its "-<n>" suffix -> ISO-2 country (CANADA-1, NORWAY-1, US-1).
+_COUNTRY_BY_REGION = {"CANADA": "CA", "NORWAY": "NO", "US": "US"}
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: bool | None = None
+    message: str | None = None
+
+
+class _Flavor(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | None = None
+    name: str
+    region_name: str | None = None
+    cpu: float | None = None
+    ram: float | None = None
+    disk: float | None = None
+    ephemeral: float | None = None
+    gpu: str | None = None
+    gpu_count: int
+    stock_available: bool | None = None
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    gpu: str | None = None
+    region_name: str | None = None
+    flavors: list[Any]
+
+
+class _Flavors(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: bool | None = None
+    message: str | None = None
+    data: list[Any]
+
+
+class _Price(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    value: float
+    discount_applied: bool | None = None
+
+
+def _raise_if_error_envelope(payload: object) -> None:
+    """Raise for ``{"status": false, "message": ...}``, which Hyperstack may send with 200."""
+    if not isinstance(payload, dict) or payload.get("status") is not False:
+        return
+    envelope = _Envelope.model_validate(payload)
+    detail = (envelope.message or "unknown error")[:160]
+    raise ProviderResponseError(HyperstackProvider.name, f"hyperstack: API error: {detail}")
+
+
+def country_for_region(region: str | None) -> str | None:
+    """ISO-2 country of a Hyperstack region (``CANADA-1`` → ``CA``), or None when unknown."""
+    if not region:
+        return None
+    return _COUNTRY_BY_REGION.get(_REGION_SUFFIX.sub("", region.strip().upper()))
+
+
+def parse_pricebook(payload: object) -> dict[str, tuple[float, bool | None]]:
+    """GPU name → (USD per GPU-hour, discount applied) from the ``/pricebook`` array (pure).
+
+    The first entry of a name wins; entries that are malformed or priced at 0 or less are
+    left out. ``start_time``/``end_time`` are not interpreted.
+
+    Raises:
+        ProviderResponseError: the body is a Hyperstack error envelope.
+        pydantic.ValidationError: the body is not an array.
+    """
+    _raise_if_error_envelope(payload)
+    items = pydantic.TypeAdapter(list[Any]).validate_python(payload)
+    prices: dict[str, tuple[float, bool | None]] = {}
+    for item in items:
+        try:
+            price = _Price.model_validate(item)
+        except pydantic.ValidationError:
+            continue
+        if price.value > 0:
+            prices.setdefault(price.name, (price.value, price.discount_applied))
+    return prices
+
+
+def _offer_for(
+    flavor: _Flavor,
+    gpu_name: str,
+    price_per_gpu_hour_usd: float,
+    discount: bool | None,
+    *,
+    region: str | None,
+    observed_at: datetime,
+) -> Offer | None:
+    spec = gpus.normalize(gpu_name)
+    if flavor.stock_available is None:
+        availability = Availability.UNKNOWN
+    elif flavor.stock_available:
+        availability = Availability.AVAILABLE
+    else:
+        availability = Availability.UNAVAILABLE
+    disks = [d for d in (flavor.disk, flavor.ephemeral) if d is not None]
+    return make_offer(
+        provider=HyperstackProvider.name,
+        native_id=f"{flavor.name}:{region or 'any'}:ondemand",
+        instance_type=flavor.name,
+        gpu_name_raw=gpu_name,
+        gpu_count=flavor.gpu_count,
+        # Flavors carry no VRAM figure: the registry's size for the model (the "80G" in
+        # "A100-80G-PCIe" already picks the model).
+        gpu_memory_gib=spec.memory_gib if spec else None,
+        price_per_hour_usd=flavor.gpu_count * price_per_gpu_hour_usd,
+        observed_at=observed_at,
+        vcpus=flavor.cpu,
+        ram_gib=flavor.ram,
+        disk_gib=sum(disks) if disks else None,
+        region=region,
+        country=country_for_region(region),
+        availability=availability,
+        extras={
+            "flavor_id": flavor.id,
+            "root_disk_gb": flavor.disk,
+            "ephemeral_disk_gb": flavor.ephemeral,
+            "discount_applied": discount,
+        },
+    )
+
+
+def parse_offers(flavors: object, pricebook: object, *, observed_at: datetime) -> list[Offer]:
+    """Join ``/core/flavors`` with ``/pricebook`` into offers (pure).
+
+    Args:
+        flavors: the decoded ``/core/flavors`` body.
+        pricebook: the decoded ``/pricebook`` body.
+        observed_at: when the responses were received.
+
+    Returns:
+        One offer per GPU flavor with a price. CPU-only flavors are left out; unpriced and
+        malformed flavors are skipped and counted in a log line.
+
+    Raises:
+        ProviderResponseError: either body is a Hyperstack error envelope.
+        pydantic.ValidationError: either body is not in the documented shape.
+    """
+    _raise_if_error_envelope(flavors)
+    listing = _Flavors.model_validate(flavors)
+    prices = parse_pricebook(pricebook)
+    offers: list[Offer] = []
+    malformed = unpriced = 0
+    for group_item in listing.data:
+        try:
+            group = _Group.model_validate(group_item)
+        except pydantic.ValidationError:
+            malformed += 1
+            continue
+        for item in group.flavors:
+            try:
+                flavor = _Flavor.model_validate(item)
+            except pydantic.ValidationError:
+                malformed += 1
+                continue
+            gpu_name = flavor.gpu or group.gpu
+            if flavor.gpu_count < 1 or not gpu_name:
+                continue  # CPU-only flavor
+            if gpu_name not in prices:
+                unpriced += 1
+                continue
+            price, discount = prices[gpu_name]
+            offer = _offer_for(
+                flavor,
+                gpu_name,
+                price,
+                discount,
+                region=flavor.region_name or group.region_name,
+                observed_at=observed_at,
+            )
+            if offer is not None:
+                offers.append(offer)
+    if malformed or unpriced:
+        _log.info("hyperstack: skipped %d malformed and %d unpriced flavor(s)", malformed, unpriced)
+    return offers
+
+
+class HyperstackProvider(Provider):
+    """Hyperstack GPU flavors, priced per GPU from the price book."""
+
+    name: ClassVar[str] = "hyperstack"
+    label: ClassVar[str] = "Hyperstack"
+    credentials: ClassVar[tuple[CredentialSpec, ...]] = (
+        CredentialSpec("api_key", "HYPERSTACK_API_KEY", required=True),
+    )
+    default_base_url: ClassVar[str | None] = "https://infrahub-api.nexgencloud.com/v1"
+    homepage: ClassVar[str | None] = "https://www.hyperstack.cloud/gpu-pricing"
+
+    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+        key = self.creds.get("api_key")
+        if not key:
+            raise MissingCredentialsError(
+                "hyperstack: no API key configured",
+                hint="run `gpubroker keys set hyperstack` or set HYPERSTACK_API_KEY",
+            )
+        headers = {"api_key": key}
+        with translate_errors(self.name):
+            flavors = get_json(
+                self, client, "GET", f"{self.base_url}/core/flavors", headers=headers
+            )
+            # Fail on an error envelope before spending a second request.
+            _raise_if_error_envelope(flavors)
+            pricebook = get_json(self, client, "GET", f"{self.base_url}/pricebook", headers=headers)
+            return parse_offers(flavors, pricebook, observed_at=self.now())

@@ -1,0 +1,354 @@
+"""Hyperstack provider: flavors × price book, the api_key header, error translation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from gpubroker.errors import (
+    InvalidCredentialsError,
+    MissingCredentialsError,
+    ProviderHTTPError,
+    ProviderResponseError,
+    ProviderTimeoutError,
+)
+from gpubroker.http import make_client
+from gpubroker.models import Availability
+from gpubroker.providers.hyperstack import (
+    HyperstackProvider,
+    country_for_region,
+    parse_offers,
+    parse_pricebook,
+)
+from tests.conftest import load_fixture
+
+NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+BASE = "https://infrahub-api.nexgencloud.com/v1"
+FLAVORS = f"{BASE}/core/flavors"
+PRICEBOOK = f"{BASE}/pricebook"
+KEY = {"api_key": "secret_hyperstack_key"}
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(sleeps: list[float]) -> Iterator[httpx.Client]:
+    with make_client(sleep=sleeps.append) as c:
+        yield c
+
+
+def provider(**kwargs: Any) -> HyperstackProvider:
+    kwargs.setdefault("credentials", KEY)
+    return HyperstackProvider(now=lambda: NOW, **kwargs)
+
+
+def flavors() -> httpx.Response:
+    return httpx.Response(200, json=load_fixture("hyperstack", "flavors.json"))
+
+
+def pricebook() -> httpx.Response:
+    return httpx.Response(200, json=load_fixture("hyperstack", "pricebook.json"))
+
+
+def mock_both(http_mock: respx.MockRouter) -> tuple[respx.Route, respx.Route]:
+    return (
+        http_mock.get(FLAVORS).mock(return_value=flavors()),
+        http_mock.get(PRICEBOOK).mock(return_value=pricebook()),
+    )
+
+
+def test_fetch_joins_flavors_with_pricebook(
+    http_mock: respx.MockRouter, client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    flavors_route, pricebook_route = mock_both(http_mock)
+
+    with caplog.at_level(logging.INFO, logger="gpubroker.providers.hyperstack"):
+        offers = provider().fetch_offers(client)
+
+    # n1-cpu-small has no GPU; L40 is priced 0 in the price book, so it is unpriced.
+    assert [(o.id, o.instance_type) for o in offers] == [
+        ("hyperstack:n3-A100x1:CANADA-1:ondemand", "n3-A100x1"),
+        ("hyperstack:n3-A100x8:CANADA-1:ondemand", "n3-A100x8"),
+        ("hyperstack:n3-H100-SXM5x8:NORWAY-1:ondemand", "n3-H100-SXM5x8"),
+        ("hyperstack:n3-RTX-A6000x1:US-1:ondemand", "n3-RTX-A6000x1"),
+        ("hyperstack:n3-RTX-A4000x2:ICELAND-1:ondemand", "n3-RTX-A4000x2"),
+    ]
+    assert [(o.gpu_model, o.gpu_name_raw, o.gpu_count, o.gpu_memory_gib) for o in offers] == [
+        ("A100-80GB-PCIE", "A100-80G-PCIe", 1, 80.0),
+        ("A100-80GB-PCIE", "A100-80G-PCIe", 8, 80.0),
+        ("H100-SXM", "H100-80G-SXM5", 8, 80.0),
+        ("A6000", "RTX-A6000", 1, 48.0),
+        ("A4000", "RTX-A4000", 2, 16.0),
+    ]
+    # gpu_count × price-book value; the first A100 entry (1.35) wins over the later 9.99.
+    assert [(o.price_per_hour_usd, o.price_per_gpu_hour_usd) for o in offers] == [
+        (1.35, 1.35),
+        (10.8, 1.35),
+        (19.2, 2.4),
+        (0.5, 0.5),
+        (0.3, 0.15),
+    ]
+    # RAM as given (GB); disk = root + ephemeral.
+    assert [(o.vcpus, o.ram_gib, o.disk_gib) for o in offers] == [
+        (28.0, 120.0, 850.0),
+        (252.0, 960.0, 6600.0),
+        (192.0, 1800.0, 32100.0),
+        (8.0, 57.0, 100.0),
+        (12.0, 45.0, 100.0),
+    ]
+    A, U, K = Availability.AVAILABLE, Availability.UNAVAILABLE, Availability.UNKNOWN
+    assert [(o.region, o.country, o.availability) for o in offers] == [
+        ("CANADA-1", "CA", A),
+        ("CANADA-1", "CA", U),
+        ("NORWAY-1", "NO", A),
+        ("US-1", "US", K),  # no stock_available field
+        ("ICELAND-1", None, A),
+    ]
+    assert all(not o.spot and o.provider == "hyperstack" and o.observed_at == NOW for o in offers)
+    assert offers[3].extras == {
+        "flavor_id": 201,
+        "root_disk_gb": 100.0,
+        "ephemeral_disk_gb": 0.0,
+        "discount_applied": True,
+    }
+    assert "hyperstack: skipped 0 malformed and 1 unpriced flavor(s)" in caplog.messages
+
+    for route in (flavors_route, pricebook_route):
+        assert route.call_count == 1
+        request = route.calls.last.request
+        assert request.method == "GET"
+        assert request.headers["api_key"] == "secret_hyperstack_key"
+        assert "authorization" not in request.headers
+        assert dict(request.url.params) == {}
+
+
+@pytest.mark.parametrize(
+    ("region", "country"),
+    [
+        ("CANADA-1", "CA"),
+        ("NORWAY-1", "NO"),
+        ("US-1", "US"),
+        ("us-2", "US"),
+        ("ICELAND-1", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_country_for_region(region: str | None, country: str | None) -> None:
+    assert country_for_region(region) == country
+
+
+def test_pricebook_skips_bad_and_unpriced_entries() -> None:
+    book = [
+        {"name": "A100-80G-PCIe", "value": 1.35, "discount_applied": False},
+        {"name": "H100-80G-SXM5", "value": "2.40"},
+        {"name": "L40", "value": 0},
+        {"name": "RTX-A6000", "value": "call us"},
+        {"value": 0.5},
+        "RTX-A4000",
+        {"name": "A100-80G-PCIe", "value": 9.99},
+    ]
+    assert parse_pricebook(book) == {
+        "A100-80G-PCIe": (1.35, False),
+        "H100-80G-SXM5": (2.4, None),
+    }
+
+
+def test_malformed_flavors_are_skipped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
+    book = [
+        *load_fixture("hyperstack", "pricebook.json"),
+        {"name": "B300-288G-SXM6", "value": 5.0},
+        {"name": "H100-80G-PCIe", "value": 1.9},
+    ]
+    payload = load_fixture("hyperstack", "flavors_partly_malformed.json")
+    with caplog.at_level(logging.INFO, logger="gpubroker.providers.hyperstack"):
+        offers = parse_offers(payload, book, observed_at=NOW)
+    # A GPU the registry does not know is kept under its own name; a flavor without a region
+    # or GPU name takes its group's.
+    rows = [(o.id, o.gpu_name_raw, o.gpu_count, o.price_per_hour_usd, o.region) for o in offers]
+    assert rows == [
+        ("hyperstack:n3-A100x1:CANADA-1:ondemand", "A100-80G-PCIe", 1, 1.35, "CANADA-1"),
+        ("hyperstack:n4-B300x8:US-1:ondemand", "B300-288G-SXM6", 8, 40.0, "US-1"),
+        ("hyperstack:n3-H100x1:US-1:ondemand", "H100-80G-PCIe", 1, 1.9, "US-1"),
+    ]  # fmt: skip
+    assert offers[2].gpu_model == "H100-PCIE"
+    assert "hyperstack: skipped 4 malformed and 0 unpriced flavor(s)" in caplog.messages
+
+
+def test_missing_key_raises_before_any_request(
+    http_mock: respx.MockRouter, client: httpx.Client
+) -> None:
+    flavors_route, pricebook_route = mock_both(http_mock)
+    with pytest.raises(MissingCredentialsError) as info:
+        HyperstackProvider(credentials={}).fetch_offers(client)
+    assert info.value.exit_code == 4
+    assert info.value.hint == "run `gpubroker keys set hyperstack` or set HYPERSTACK_API_KEY"
+    assert (flavors_route.call_count, pricebook_route.call_count) == (0, 0)
+
+
+def test_empty_listing_is_no_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
+    http_mock.get(FLAVORS).mock(
+        return_value=httpx.Response(200, json={"status": True, "message": "OK", "data": []})
+    )
+    http_mock.get(PRICEBOOK).mock(return_value=pricebook())
+    assert provider().fetch_offers(client) == []
+
+
+def test_empty_pricebook_prices_nothing(http_mock: respx.MockRouter, client: httpx.Client) -> None:
+    http_mock.get(FLAVORS).mock(return_value=flavors())
+    http_mock.get(PRICEBOOK).mock(return_value=httpx.Response(200, json=[]))
+    assert provider().fetch_offers(client) == []
+
+
+def test_status_false_with_200_is_response_error(
+    http_mock: respx.MockRouter, client: httpx.Client
+) -> None:
+    body = load_fixture("hyperstack", "error_invalid_key.json")
+    http_mock.get(FLAVORS).mock(return_value=httpx.Response(200, json=body))
+    pricebook_route = http_mock.get(PRICEBOOK).mock(return_value=pricebook())
+    with pytest.raises(ProviderResponseError) as info:
+        provider().fetch_offers(client)
+    assert str(info.value) == "hyperstack: API error: Invalid or expired API key"
+    assert pricebook_route.call_count == 0
+
+
+def test_pricebook_error_envelope_is_response_error(
+    http_mock: respx.MockRouter, client: httpx.Client
+) -> None:
+    http_mock.get(FLAVORS).mock(return_value=flavors())
+    http_mock.get(PRICEBOOK).mock(
+        return_value=httpx.Response(200, json={"status": False, "message": "Rate limit exceeded"})
+    )
+    with pytest.raises(ProviderResponseError) as info:
+        provider().fetch_offers(client)
+    assert str(info.value) == "hyperstack: API error: Rate limit exceeded"
+
+
+def test_401_is_invalid_credentials_with_message(
+    http_mock: respx.MockRouter, client: httpx.Client
+) -> None:
+    body = load_fixture("hyperstack", "error_invalid_key.json")
+    http_mock.get(FLAVORS).mock(return_value=httpx.Response(401, json=body))
+    with pytest.raises(InvalidCredentialsError) as info:
+        provider().fetch_offers(client)
+    assert info.value.exit_code == 4
+    assert str(info.value) == (
+        "hyperstack: credentials rejected (HTTP 401 Unauthorized: Invalid or expired API key)"
+    )
+    assert "secret_hyperstack_key" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, text="<html><body>Sign in</body></html>",
+                       headers={"content-type": "text/html"}),
+        httpx.Response(200, json={"status": True, "data": {"A100": []}}),
+        httpx.Response(200, json={"status": True, "message": "OK"}),
+        httpx.Response(200, json=[]),
+        httpx.Response(200, text='{"status": true, "data": [{"gpu": "A100-80G',
+                       headers={"content-type": "application/json"}),
+    ],
+    ids=["html-200", "wrong-type", "missing-data", "bare-list", "truncated-json"],
+)  # fmt: skip
+def test_bad_flavor_payloads_raise_response_error(
+    http_mock: respx.MockRouter, client: httpx.Client, response: httpx.Response
+) -> None:
+    http_mock.get(FLAVORS).mock(return_value=response)
+    http_mock.get(PRICEBOOK).mock(return_value=pricebook())
+    with pytest.raises(ProviderResponseError) as info:
+        provider().fetch_offers(client)
+    assert info.value.provider == "hyperstack"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, text="<html>oops</html>", headers={"content-type": "text/html"}),
+        httpx.Response(200, json={"status": True, "data": []}),
+        httpx.Response(200, text='[{"name": "A100', headers={"content-type": "application/json"}),
+    ],
+    ids=["html-200", "object-not-array", "truncated-json"],
+)
+def test_bad_pricebook_payloads_raise_response_error(
+    http_mock: respx.MockRouter, client: httpx.Client, response: httpx.Response
+) -> None:
+    http_mock.get(FLAVORS).mock(return_value=flavors())
+    http_mock.get(PRICEBOOK).mock(return_value=response)
+    with pytest.raises(ProviderResponseError) as info:
+        provider().fetch_offers(client)
+    assert info.value.provider == "hyperstack"
+
+
+def test_html_502_is_http_error(http_mock: respx.MockRouter, client: httpx.Client) -> None:
+    http_mock.get(FLAVORS).mock(
+        return_value=httpx.Response(
+            502, text="<html>Bad Gateway</html>", headers={"content-type": "text/html"}
+        )
+    )
+    with pytest.raises(ProviderHTTPError) as info:
+        provider().fetch_offers(client)
+    assert info.value.status_code == 502
+    assert str(info.value) == "hyperstack: HTTP 502 Bad Gateway: HTML error page"
+
+
+def test_429_with_retry_after_is_retried(
+    http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
+) -> None:
+    http_mock.get(FLAVORS).mock(return_value=flavors())
+    route = http_mock.get(PRICEBOOK).mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "3"}), pricebook()]
+    )
+    offers = provider().fetch_offers(client)
+    assert sleeps == [3.0]
+    assert route.call_count == 2
+    assert len(offers) == 5
+
+
+def test_persistent_500_is_http_error_after_retries(
+    http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
+) -> None:
+    route = http_mock.get(FLAVORS).mock(
+        return_value=httpx.Response(500, json={"status": False, "message": "Internal error"})
+    )
+    with pytest.raises(ProviderHTTPError) as info:
+        provider().fetch_offers(client)
+    assert info.value.status_code == 500
+    assert str(info.value) == "hyperstack: HTTP 500 Internal Server Error: Internal error"
+    assert route.call_count == 3
+    assert len(sleeps) == 2
+
+
+def test_timeout_is_provider_timeout(http_mock: respx.MockRouter, client: httpx.Client) -> None:
+    http_mock.get(FLAVORS).mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(ProviderTimeoutError):
+        provider().fetch_offers(client)
+
+
+def test_base_url_override(
+    http_mock: respx.MockRouter, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GPUBROKER_HYPERSTACK_URL", "https://hyperstack.example.test/v1/")
+    f = http_mock.get("https://hyperstack.example.test/v1/core/flavors").mock(
+        return_value=flavors()
+    )
+    p = http_mock.get("https://hyperstack.example.test/v1/pricebook").mock(return_value=pricebook())
+    assert len(provider().fetch_offers(client)) == 5
+    assert (f.call_count, p.call_count) == (1, 1)
+
+
+def test_provider_declares_required_key() -> None:
+    assert HyperstackProvider.name == "hyperstack"
+    assert HyperstackProvider.needs_auth() is True
+    assert [(c.field, c.env_var, c.required) for c in HyperstackProvider.credentials] == [
+        ("api_key", "HYPERSTACK_API_KEY", True)
+    ]
