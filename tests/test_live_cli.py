@@ -17,6 +17,7 @@ VAST = "https://console.vast.ai/api/v0/bundles/"
 RUNPOD = "https://api.runpod.io/graphql"
 LAMBDA = "https://cloud.lambda.ai/api/v1/instance-types"
 AZURE = "https://prices.azure.com/api/retail/prices"
+VULTR = "https://api.vultr.com/v2"
 
 
 def vast(request: httpx.Request) -> httpx.Response:
@@ -42,6 +43,14 @@ def routes(http_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch) -> resp
     http_mock.get(AZURE, name="azure").mock(
         return_value=httpx.Response(503, text="<html>busy</html>", headers={"Retry-After": "0"})
     )
+    # Vultr answers with an empty listing: ok, zero offers.
+    empty = {"meta": {"total": 0, "links": {"next": "", "prev": ""}}}
+    http_mock.get(f"{VULTR}/plans", name="vultr").mock(
+        return_value=httpx.Response(200, json={"plans": [], **empty})
+    )
+    http_mock.get(f"{VULTR}/plans-metal", name="vultr-metal").mock(
+        return_value=httpx.Response(200, json={"plans_metal": [], **empty})
+    )
     return http_mock
 
 
@@ -62,7 +71,7 @@ def test_live_and_fallbacks_merge_with_one_warning_per_failure(routes: respx.Moc
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
     assert sorted(w.split(":")[1].strip() for w in warnings) == ["azure", "lambda"]
     skipped = [line for line in err.splitlines() if "skipped (no credentials)" in line]
-    assert len(skipped) == 1 and "aws, verda" in skipped[0]
+    assert len(skipped) == 1 and "aws, gcp, hyperstack, tensordock, verda;" in skipped[0]
     lam = next(w for w in warnings if w.startswith("warning: lambda"))
     assert "no-credentials" not in lam and "rejected" in lam
     assert "wrong-key-123" not in out + err

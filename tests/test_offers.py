@@ -711,3 +711,36 @@ def test_process_exits_soon_after_a_provider_timeout() -> None:
     assert report["collect_s"] < 1.5
     # collect() took < 1.5 s and the interpreter starts in well under 1.5 s.
     assert total < 3.5, f"process took {total:.2f} s to exit (collect {report['collect_s']:.2f} s)"
+
+
+def test_providers_fetch_whole_listings_so_the_cache_serves_any_query(
+    fake: FakeFactory, tmp_path: Path
+) -> None:
+    """Regression: a provider that pushed a query filter down (AWS skips spot calls for
+    --on-demand) used to cache the filtered slice, hiding spot offers from the next search."""
+    from gpubroker.broker import Broker
+
+    seen: list[Query | None] = []
+
+    class Filtering(FakeBase):
+        name: ClassVar[str] = "filtering"
+        calls: ClassVar[list[float]] = []
+        stop: ClassVar[threading.Event] = threading.Event()
+
+        def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+            seen.append(query)
+            listing = [offer("filtering", "a", 2.0), offer("filtering", "b", 0.7, spot=True)]
+            return [o for o in listing if query is None or query.spot in (None, o.spot)]
+
+    PROVIDERS["filtering"] = Filtering
+    try:
+        broker = Broker(home=tmp_path, settings=Settings(providers=["filtering"]), now=lambda: T0)
+        on_demand = broker.search(Query(spot=False))
+        spot = broker.search(Query(spot=True))
+    finally:
+        del PROVIDERS["filtering"]
+        broker.close()
+    assert seen == [None]  # one live fetch, unfiltered; the second search used the cache
+    assert [o.id for o in on_demand.offers] == ["filtering:a"]
+    assert [o.id for o in spot.offers] == ["filtering:b"]
+    assert spot.statuses[0].status is ProviderState.CACHED

@@ -163,7 +163,7 @@ class Broker:
         predicate = compile_query(query)  # validate input before any network
         providers = select_providers(query.providers or self.settings.providers)
         mode = self._mode(fresh, offline)
-        collected = self.collector().collect(providers, query, mode=mode, on_progress=on_progress)
+        collected = self.collector().collect(providers, mode=mode, on_progress=on_progress)
         failed = [s for s in collected.statuses if s.failed]
         if strict and failed:
             names = ", ".join(f"{s.provider} ({s.status.value})" for s in failed)

@@ -33,7 +33,7 @@ from gpubroker.errors import (
     UnknownProviderError,
 )
 from gpubroker.http import make_client
-from gpubroker.models import Offer, ProviderState, ProviderStatus, Query
+from gpubroker.models import Offer, ProviderState, ProviderStatus
 from gpubroker.providers import PROVIDERS
 from gpubroker.providers.base import Provider
 from gpubroker.providers.catalog import catalog_providers, load_catalog
@@ -134,7 +134,6 @@ class OfferCollector:
     def collect(
         self,
         providers: Sequence[str] | None = None,
-        query: Query | None = None,
         *,
         mode: Mode = Mode.AUTO,
         on_progress: Callable[[ProviderStatus], None] | None = None,
@@ -167,7 +166,7 @@ class OfferCollector:
                 continue
             to_fetch.append((name, self.provider_factory(cls, creds)))
         if to_fetch:
-            self._fetch_all(result, to_fetch, query, on_progress)
+            self._fetch_all(result, to_fetch, on_progress)
         order = {name: i for i, name in enumerate(names)}
         result.statuses.sort(key=lambda s: order.get(s.provider, len(order)))
         return result
@@ -246,7 +245,6 @@ class OfferCollector:
         self,
         result: Collected,
         jobs: list[tuple[str, Provider]],
-        query: Query | None,
         on_progress: Callable[[ProviderStatus], None] | None,
     ) -> None:
         per_provider = self.settings.provider_timeout_s
@@ -264,7 +262,7 @@ class OfferCollector:
             # keep the process alive after we have stopped waiting for it.
             for _, provider in jobs:
                 threading.Thread(
-                    target=lambda p=provider: finished.put(self._fetch_one(p, client, query)),
+                    target=lambda p=provider: finished.put(self._fetch_one(p, client)),
                     name=f"gpubroker-fetch-{provider.name}",
                     daemon=True,
                 ).start()
@@ -293,10 +291,12 @@ class OfferCollector:
             )
             self._settle(result, outcome, started_at)
 
-    def _fetch_one(self, provider: Provider, client: httpx.Client, query: Query | None) -> _Outcome:
+    def _fetch_one(self, provider: Provider, client: httpx.Client) -> _Outcome:
         t0 = time.monotonic()
         try:
-            offers = provider.fetch_offers(client, query)
+            # No query hint: what we fetch is cached for every later query, so a provider
+            # must return its whole listing here, not a filtered slice of it.
+            offers = provider.fetch_offers(client, None)
         except GpubrokerError as exc:
             return _Outcome(provider.name, error=exc, latency_ms=(time.monotonic() - t0) * 1000)
         except Exception as exc:  # a provider bug must not take the others down

@@ -10,9 +10,11 @@ from gpubroker.errors import UnknownProviderError
 from gpubroker.providers.aws import AwsProvider
 from gpubroker.providers.azure import AzureProvider
 from gpubroker.providers.base import CredentialSpec, Provider
+from gpubroker.providers.gcp import GcpProvider
 from gpubroker.providers.hyperstack import HyperstackProvider
 from gpubroker.providers.lambdalabs import LambdaProvider
 from gpubroker.providers.runpod import RunpodProvider
+from gpubroker.providers.tensordock import TensordockProvider
 from gpubroker.providers.vastai import VastaiProvider
 from gpubroker.providers.verda import VerdaProvider
 from gpubroker.providers.vultr import VultrProvider
@@ -26,6 +28,8 @@ PROVIDERS: dict[str, type[Provider]] = {
     VerdaProvider.name: VerdaProvider,
     VultrProvider.name: VultrProvider,
     HyperstackProvider.name: HyperstackProvider,
+    TensordockProvider.name: TensordockProvider,
+    GcpProvider.name: GcpProvider,
 }
 
 
