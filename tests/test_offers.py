@@ -744,3 +744,14 @@ def test_providers_fetch_whole_listings_so_the_cache_serves_any_query(
     assert [o.id for o in on_demand.offers] == ["filtering:a"]
     assert [o.id for o in spot.offers] == ["filtering:b"]
     assert spot.statuses[0].status is ProviderState.CACHED
+
+
+def test_region_settings_reach_the_providers() -> None:
+    from gpubroker.providers.gcp import GcpProvider
+
+    custom = OfferCollector(Settings(gcp_regions=["asia-east1"]), None)
+    assert custom.provider_factory(GcpProvider, {"api_key": "k"}).options == {
+        "regions": ["asia-east1"]
+    }
+    default = OfferCollector(Settings(), None)
+    assert default.provider_factory(GcpProvider, {"api_key": "k"}).options == {}

@@ -123,10 +123,9 @@ class OfferCollector:
 
     def _default_provider(self, cls: type[Provider], creds: dict[str, str]) -> Provider:
         options: dict[str, object] = {}
-        if cls.name == "aws":
-            options["regions"] = self.settings.aws_regions
-        elif cls.name == "azure":
-            options["regions"] = self.settings.azure_regions
+        regions = getattr(self.settings, f"{cls.name}_regions", None)
+        if regions:  # empty: the provider's own default regions
+            options["regions"] = regions
         return cls(creds, now=self.now, options=options)
 
     # -- public ---------------------------------------------------------------------------

@@ -63,12 +63,15 @@ class Settings(BaseModel):
     cache_ttl_s: float = Field(300.0, ge=0, description="reuse fetched offers this long")
     offline: bool = Field(False, description="never touch the network for offers")
     aws_regions: list[str] = Field(
-        default_factory=lambda: ["us-east-1", "us-west-2", "eu-west-1"],
-        description="AWS regions to price",
+        default_factory=list,
+        description="AWS regions to price (empty: us-east-1, us-west-2, eu-west-1)",
     )
     azure_regions: list[str] = Field(
-        default_factory=lambda: ["eastus", "westus2", "westeurope"],
-        description="Azure regions to price",
+        default_factory=list, description="Azure regions to price (empty: large US/EU regions)"
+    )
+    gcp_regions: list[str] = Field(
+        default_factory=list,
+        description="GCP regions to price (empty: us-central1, us-east4, europe-west4)",
     )
     api_url: str = Field("https://gpubroker.site", description="hosted admin API base URL")
 
