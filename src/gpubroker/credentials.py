@@ -16,8 +16,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from gpubroker.errors import KeyringUnavailableError, MissingCredentialsError, NotFoundError
-from gpubroker.providers.base import CredentialSpec, Provider
+from gpubroker.errors import KeyringUnavailableError, NotFoundError
+from gpubroker.providers.base import CredentialSpec, Provider, missing_credentials_error
 
 SERVICE = "gpubroker"
 
@@ -102,11 +102,7 @@ def resolve(provider_cls: type[Provider]) -> dict[str, str]:
         elif spec.required:
             missing.append(spec)
     if missing:
-        env_vars = " and ".join(s.env_var for s in missing)
-        raise MissingCredentialsError(
-            f"{provider_cls.name}: missing credentials ({', '.join(s.field for s in missing)})",
-            hint=f"run `gpubroker keys set {provider_cls.name}` or set {env_vars}",
-        )
+        raise missing_credentials_error(provider_cls.name, missing)
     return values
 
 

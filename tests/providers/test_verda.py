@@ -178,7 +178,10 @@ def test_missing_credentials_make_no_request(
     with client() as c, pytest.raises(MissingCredentialsError) as info:
         provider(creds).fetch_offers(c)
     assert info.value.exit_code == 4
-    assert "VERDA_CLIENT_ID" in (info.value.hint or "")
+    hint = info.value.hint or ""
+    # the hint names the environment variable of every credential that is missing
+    for field, env in (("client_id", "VERDA_CLIENT_ID"), ("client_secret", "VERDA_CLIENT_SECRET")):
+        assert (env in hint) == (not creds.get(field))
     assert routes["token"].call_count == 0
 
 

@@ -11,7 +11,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -23,6 +23,7 @@ from gpubroker import gpus
 from gpubroker.errors import (
     GpubrokerError,
     InvalidCredentialsError,
+    MissingCredentialsError,
     ProviderError,
     ProviderHTTPError,
     ProviderResponseError,
@@ -93,6 +94,18 @@ class Provider:
         """True when some credential is required to list offers."""
         return any(spec.required for spec in cls.credentials)
 
+    def credential(self, *fields: str) -> tuple[str, ...]:
+        """The resolved values of these credentials, in order.
+
+        Raises:
+            MissingCredentialsError: any of them is empty, with the usual fix-it hint.
+        """
+        missing = [f for f in fields if not self.creds.get(f)]
+        if missing:
+            specs = [s for s in self.credentials if s.field in missing]
+            raise missing_credentials_error(self.name, specs or missing)
+        return tuple(self.creds[f] for f in fields)
+
     def request_extensions(self) -> dict[str, Any]:
         """Extensions for each request: carries the fetch deadline to the retry transport."""
         return {DEADLINE_EXTENSION: self.deadline} if self.deadline is not None else {}
@@ -111,6 +124,20 @@ class Provider:
             ProviderError: any failure, translated by `translate_errors`.
         """
         raise NotImplementedError
+
+
+def missing_credentials_error(
+    provider: str, missing: Sequence[CredentialSpec] | Sequence[str]
+) -> MissingCredentialsError:
+    """The one message for missing provider credentials, with its fix-it hint."""
+    fields = [m.field if isinstance(m, CredentialSpec) else m for m in missing]
+    env_vars = [m.env_var for m in missing if isinstance(m, CredentialSpec)]
+    hint = f"run `gpubroker keys set {provider}`"
+    if env_vars:
+        hint += f" or set {' and '.join(env_vars)}"
+    return MissingCredentialsError(
+        f"{provider}: missing credentials ({', '.join(fields)})", hint=hint
+    )
 
 
 def _http_message(response: httpx.Response) -> str:
@@ -181,8 +208,6 @@ def _translate_botocore(provider: str, exc: Exception) -> ProviderError | Gpubro
         return None
     name = type(exc).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError"):
-        from gpubroker.errors import MissingCredentialsError
-
         return MissingCredentialsError(
             f"{provider}: no AWS credentials found",
             hint="configure the AWS credential chain (AWS_PROFILE, ~/.aws/credentials, SSO)",

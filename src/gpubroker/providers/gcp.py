@@ -47,7 +47,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from gpubroker.errors import (
     GpubrokerError,
     InvalidCredentialsError,
-    MissingCredentialsError,
 )
 from gpubroker.models import Availability, Offer, Query
 from gpubroker.providers.base import (
@@ -434,12 +433,7 @@ class GcpProvider(Provider):
 
         The query is not pushed server-side (the catalog API has no filter).
         """
-        key = self.creds.get("api_key")
-        if not key:
-            raise MissingCredentialsError(
-                "gcp: no API key configured",
-                hint="run `gpubroker keys set gcp` or set GCP_API_KEY",
-            )
+        (key,) = self.credential("api_key")
         self.last_truncated = False
         max_pages = int(self.options.get("max_pages") or DEFAULT_MAX_PAGES)
         url = f"{self.base_url}/services/{COMPUTE_SERVICE_ID}/skus"

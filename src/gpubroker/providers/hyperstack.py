@@ -26,7 +26,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict
 
 from gpubroker import gpus
-from gpubroker.errors import MissingCredentialsError, ProviderResponseError
+from gpubroker.errors import ProviderResponseError
 from gpubroker.models import Availability, Offer, Query
 from gpubroker.providers.base import (
     CredentialSpec,
@@ -238,12 +238,7 @@ class HyperstackProvider(Provider):
     homepage: ClassVar[str | None] = "https://www.hyperstack.cloud/gpu-pricing"
 
     def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
-        key = self.creds.get("api_key")
-        if not key:
-            raise MissingCredentialsError(
-                "hyperstack: no API key configured",
-                hint="run `gpubroker keys set hyperstack` or set HYPERSTACK_API_KEY",
-            )
+        (key,) = self.credential("api_key")
         headers = {"api_key": key}
         with translate_errors(self.name):
             flavors = get_json(

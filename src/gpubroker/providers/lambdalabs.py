@@ -19,7 +19,7 @@ import httpx
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
-from gpubroker.errors import MissingCredentialsError, ProviderResponseError
+from gpubroker.errors import ProviderResponseError
 from gpubroker.models import Availability, Offer, Query
 from gpubroker.providers.base import (
     CredentialSpec,
@@ -208,12 +208,7 @@ class LambdaProvider(Provider):
     homepage: ClassVar[str | None] = "https://lambda.ai/pricing"
 
     def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
-        key = self.creds.get("api_key")
-        if not key:
-            raise MissingCredentialsError(
-                "lambda: no API key configured",
-                hint="run `gpubroker keys set lambda` or set LAMBDA_API_KEY",
-            )
+        (key,) = self.credential("api_key")
         with translate_errors(self.name):
             payload = get_json(
                 self,

@@ -25,7 +25,6 @@ import httpx
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from gpubroker.errors import MissingCredentialsError
 from gpubroker.models import Availability, Offer, Query
 from gpubroker.providers.base import (
     CredentialSpec,
@@ -243,12 +242,7 @@ class TensordockProvider(Provider):
 
     def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
         """Fetch ``/locations``; the query is not pushed server-side."""
-        key = self.creds.get("api_key")
-        if not key:
-            raise MissingCredentialsError(
-                "tensordock: no API key configured",
-                hint="run `gpubroker keys set tensordock` or set TENSORDOCK_API_KEY",
-            )
+        (key,) = self.credential("api_key")
         with translate_errors(self.name):
             payload = get_json(
                 self,

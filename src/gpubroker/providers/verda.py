@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from gpubroker.errors import InvalidCredentialsError, MissingCredentialsError
+from gpubroker.errors import InvalidCredentialsError
 from gpubroker.models import Availability, Offer, Query
 from gpubroker.providers.base import (
     CredentialSpec,
@@ -204,13 +204,7 @@ class VerdaProvider(Provider):
     homepage: ClassVar[str | None] = "https://verda.com/pricing"
 
     def _token(self, client: httpx.Client) -> str:
-        client_id = self.creds.get("client_id")
-        client_secret = self.creds.get("client_secret")
-        if not client_id or not client_secret:
-            raise MissingCredentialsError(
-                "verda: client id and secret are required",
-                hint="run `gpubroker keys set verda` or set VERDA_CLIENT_ID/VERDA_CLIENT_SECRET",
-            )
+        client_id, client_secret = self.credential("client_id", "client_secret")
         body = {
             "grant_type": "client_credentials",
             "client_id": client_id,
