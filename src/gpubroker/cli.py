@@ -13,7 +13,13 @@ from typer.core import TyperGroup
 from gpubroker import __version__
 from gpubroker.commands import browse, config, gpus, keys, offers, providers, watch
 from gpubroker.commands._options import AppState, state
-from gpubroker.errors import EXIT_ERROR, EXIT_INTERRUPTED, GpubrokerError
+from gpubroker.errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    GpubrokerError,
+)
 from gpubroker.settings import EnvVars, OutputFormat
 
 
@@ -30,7 +36,8 @@ def report_error(exc: GpubrokerError, debug: bool) -> None:
     print(f"Error: {exc.message}", file=sys.stderr)
     if exc.hint:
         print(f"Hint: {exc.hint}", file=sys.stderr)
-    elif not debug:
+    elif not debug and exc.exit_code not in (EXIT_USAGE, EXIT_NOT_FOUND):
+        # A traceback helps with failures, not with a mistyped flag or an empty result.
         print(f"Hint: set {EnvVars.DEBUG}=1 for a traceback", file=sys.stderr)
 
 

@@ -53,6 +53,8 @@ def cell_text(value: Any) -> str:
         return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"), default=str)
     return str(value)
@@ -181,6 +183,13 @@ DEFAULT_OFFER_COLUMNS = [
     "rank", "score", "provider", "gpu_model", "gpu_count", "gpu_memory_gib", "vcpus", "ram_gib",
     "price_per_hour_usd", "price_per_gpu_hour_usd", "spot", "region", "availability", "source",
 ]  # fmt: skip
+GROUP_HEADERS = {
+    "count": "offers", "min_price_per_gpu_hour_usd": "min $/gpu-h",
+    "median_price_per_gpu_hour_usd": "median $/gpu-h", "best_offer_id": "best offer",
+    "best_rank": "rank", "best_score": "score", "best_price_per_hour_usd": "best $/h",
+    "best_gpu_count": "n",
+}  # fmt: skip
+
 # Hidden first when a terminal is too narrow for the whole table.
 DROPPABLE_OFFER_COLUMNS = [
     "availability", "ram_gib", "vcpus", "score", "gpu_memory_gib", "region", "price_per_hour_usd",

@@ -111,7 +111,8 @@ def browse(
     print_notes(ctx, result)
     if group_by:
         rows = group_offers(result.offers, group_by)
-        render.write_data(rows[:limit] if limit else rows, output, columns=columns)
+        shown = rows[:limit] if limit else rows
+        render.write_data(shown, output, columns=columns, headers=render.GROUP_HEADERS)
     else:
         render.render_offers(result.offers, output, fields=columns, hours=hours, explain=explain,
                              no_color=st.no_color)  # fmt: skip
