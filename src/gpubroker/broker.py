@@ -206,10 +206,9 @@ class Broker:
         Raises:
             NotFoundError: no such offer.
         """
-        if PROVIDERS:
-            offer = self.store.get_offer(offer_id)
-            if offer is not None:
-                return offer
+        offer = self.store.get_offer(offer_id)
+        if offer is not None:
+            return offer
         for offer in load_catalog():
             if offer.id == offer_id:
                 return offer

@@ -143,11 +143,13 @@ class OfferCollector:
         now = self.now()
         for name in names:
             cls = PROVIDERS.get(name)
-            cached = self.store.cached_offers(name) if self.store and cls else None
             if cls is None:  # catalog-only provider
                 self._add_catalog(result, name, ProviderState.CATALOG, None)
                 continue
-            if cached is not None and mode is not Mode.FRESH:
+            cached = None
+            if self.store is not None and mode is not Mode.FRESH:
+                cached = self.store.cached_offers(name)
+            if cached is not None:
                 age = cached.age_s(now)
                 if mode is Mode.OFFLINE or age <= self.settings.cache_ttl_s:
                     state = ProviderState.CACHED
