@@ -123,5 +123,7 @@ def browse(
     if output.value == "table" and not group_by:
         more = result.total_matched - len(result.offers)
         tail = f"; {more} more with --limit" if more > 0 else ""
-        legend = f"{len(result.offers)} of {result.total_matched} offers{tail}; * = Pareto-optimal"
+        legend = f"{len(result.offers)} of {result.total_matched} offers{tail}"
+        if columns is None or "rank" in columns:
+            legend += "; * = Pareto-optimal"
         st.err().print(legend, markup=False, highlight=False)
