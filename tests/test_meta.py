@@ -55,3 +55,17 @@ def test_readme_has_exactly_two_setup_commands() -> None:
     ]
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
     assert "pip install --quiet -e '.[test]' && pytest" in ci
+
+
+def test_readme_preset_table_matches_the_code() -> None:
+    from gpubroker.ranking import PRESETS
+
+    documented = {}
+    for line in README.splitlines():
+        if line.startswith("| `") and "|" in line[3:]:
+            name, weights = (cell.strip() for cell in line.strip("|").split("|")[:2])
+            if name.strip("`") in PRESETS:
+                documented[name.strip("`")] = {
+                    k: float(v) for k, v in (part.split() for part in weights.split(", "))
+                }
+    assert documented == PRESETS
