@@ -312,6 +312,7 @@ def test_keys_without_keyring_backend_refuses_plaintext() -> None:
     code, _, err = invoke("keys", "set", "lambda", input="sekret\n")
     assert code == 4
     assert "no OS keyring" in err and "sekret" not in err
+    assert "Hint: export LAMBDA_API_KEY=... in this shell or your CI secrets" in err
 
 
 def test_env_credentials_override_and_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -119,15 +119,21 @@ def states(provider_cls: type[Provider]) -> list[CredentialState]:
     ]
 
 
-def store(provider: str, field: str, value: str) -> None:
+def store(provider: str, field: str, value: str, *, env_var: str | None = None) -> None:
     """Save a secret in the OS keyring.
+
+    Args:
+        env_var: the credential's environment variable, named in the hint when storing fails.
 
     Raises:
         KeyringUnavailableError: no usable backend, or the backend failed.
     """
     backend = _usable_backend()
     if backend is None:
-        raise KeyringUnavailableError(f"cannot store {provider}.{field}: {NO_KEYRING_HINT}")
+        raise KeyringUnavailableError(
+            f"cannot store {provider}.{field}: {NO_KEYRING_HINT}",
+            hint=f"export {env_var}=... in this shell or your CI secrets" if env_var else None,
+        )
     try:
         backend.set_password(SERVICE, keyring_item(provider, field), value)
     except Exception as exc:

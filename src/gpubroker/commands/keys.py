@@ -58,7 +58,7 @@ def set_key(provider: ProviderArg, field: FieldOpt = None) -> None:
             value = sys.stdin.readline().strip()
         if not value:
             raise UsageError(f"empty value for {name} {spec.field}; nothing stored")
-        credentials.store(name, spec.field, value)
+        credentials.store(name, spec.field, value, env_var=spec.env_var)
         print(f"stored {name}.{spec.field} in the keyring", file=sys.stderr)
 
 
