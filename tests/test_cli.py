@@ -365,3 +365,17 @@ def test_python_m_entry_point() -> None:
         [sys.executable, "-m", "gpubroker", "--version"], capture_output=True, text=True
     )
     assert out.returncode == 0 and out.stdout.startswith("gpubroker ")
+
+
+def test_corrupt_database_is_a_clear_error_and_left_alone(
+    hermetic_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GPUBROKER_OFFLINE")
+    hermetic_env.mkdir(parents=True, exist_ok=True)
+    db = hermetic_env / "gpubroker.db"
+    db.write_bytes(b"not a database, but someone's bytes" * 100)
+    code, _, err = invoke("providers")
+    assert code == 1
+    assert err.splitlines()[0].startswith("Error: cannot open database")
+    assert "move" in err and "aside" in err
+    assert db.read_bytes() == b"not a database, but someone's bytes" * 100

@@ -190,10 +190,13 @@ class Store:
             if str(path) != ":memory:":
                 _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
+            self.db = Database(conn)
+            self.migrate()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from None
-        self.db = Database(conn)
-        self.migrate()
+            raise StoreError(
+                f"cannot open database {path}: {exc}",
+                hint=f"it holds only a cache and price history: move {path} aside and retry",
+            ) from None
 
     def close(self) -> None:
         self.db.close()
