@@ -379,3 +379,14 @@ def test_corrupt_database_is_a_clear_error_and_left_alone(
     assert err.splitlines()[0].startswith("Error: cannot open database")
     assert "move" in err and "aside" in err
     assert db.read_bytes() == b"not a database, but someone's bytes" * 100
+
+
+def test_closed_pipe_is_not_an_error() -> None:
+    script = (
+        f"set -o pipefail; {sys.executable} -m gpubroker browse --offline --format jsonl"
+        " --limit 200 | head -c 10"
+    )
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == '{"id": "gc'
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr

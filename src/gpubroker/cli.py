@@ -41,6 +41,15 @@ def report_error(exc: GpubrokerError, debug: bool) -> None:
         print(f"Hint: set {EnvVars.DEBUG}=1 for a traceback", file=sys.stderr)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. under a test runner)
+        pass
+
+
 class BoundaryGroup(TyperGroup):
     """Root group: turns every `GpubrokerError` into a message and its exit code."""
 
@@ -50,6 +59,10 @@ class BoundaryGroup(TyperGroup):
         except GpubrokerError as exc:
             report_error(exc, _debug_enabled(ctx.obj))
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # stdout closed early (`| head`): the reader has what it wanted; not an error.
+            _silence_stdout()
+            raise typer.Exit(0) from None
         finally:
             if isinstance(ctx.obj, AppState):
                 ctx.obj.close()
@@ -121,9 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         print("Interrupted.", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
-        # stdout closed early (`| head`): not an error for a CLI.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         sys.exit(0)
     except GpubrokerError as exc:  # raised outside a command (e.g. while building help)
         report_error(exc, _debug_enabled())
