@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from gpubroker.errors import ProviderResponseError, ProviderTimeoutError
 from gpubroker.models import Availability, Offer, Query
@@ -98,7 +98,7 @@ ClientFactory = Callable[[str, str], Any]
 
 
 class _Raw(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """A raw boto3 response shape; unknown keys are ignored (pydantic's default)."""
 
 
 class _MiB(_Raw):

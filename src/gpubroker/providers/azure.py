@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from gpubroker.models import Availability, Offer, Query
 from gpubroker.providers.base import (
@@ -164,15 +164,11 @@ def build_filter(regions: list[str] | tuple[str, ...]) -> str:
 
 
 class _Page(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     items: list[Any] = Field(alias="Items")
     next_page_link: str | None = Field(default=None, alias="NextPageLink")
 
 
 class _Item(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     arm_sku_name: str = Field(alias="armSkuName")
     arm_region_name: str = Field(alias="armRegionName")
     retail_price: float = Field(alias="retailPrice")

@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gpubroker.errors import (
     GpubrokerError,
@@ -173,43 +173,31 @@ def country_for_region(region: str) -> str | None:
 
 
 class _Money(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     currency_code: str | None = Field(default=None, alias="currencyCode")
     units: int = 0
     nanos: int = 0
 
 
 class _Tier(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     start_usage_amount: float = Field(default=0, alias="startUsageAmount")
     unit_price: _Money = Field(alias="unitPrice")
 
 
 class _Expression(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     usage_unit: str = Field(alias="usageUnit")
     tiered_rates: list[_Tier] = Field(alias="tieredRates")
 
 
 class _PricingInfo(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     pricing_expression: _Expression = Field(alias="pricingExpression")
 
 
 class _Category(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     resource_family: str | None = Field(default=None, alias="resourceFamily")
     usage_type: str = Field(alias="usageType")
 
 
 class _Sku(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     sku_id: str = Field(default="", alias="skuId")
     description: str
     category: _Category
@@ -218,8 +206,6 @@ class _Sku(BaseModel):
 
 
 class _Page(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     skus: list[Any]
     next_page_token: str = Field(default="", alias="nextPageToken")
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from gpubroker import gpus
 from gpubroker.errors import ProviderResponseError
@@ -44,15 +44,11 @@ _COUNTRY_BY_REGION = {"CANADA": "CA", "NORWAY": "NO", "US": "US"}
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     status: bool | None = None
     message: str | None = None
 
 
 class _Flavor(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     id: int | None = None
     name: str
     region_name: str | None = None
@@ -66,24 +62,18 @@ class _Flavor(BaseModel):
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     gpu: str | None = None
     region_name: str | None = None
     flavors: list[Any]
 
 
 class _Flavors(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     status: bool | None = None
     message: str | None = None
     data: list[Any]
 
 
 class _Price(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     name: str
     value: float
     discount_applied: bool | None = None

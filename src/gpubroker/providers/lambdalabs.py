@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from gpubroker.errors import ProviderResponseError
 from gpubroker.models import Availability, Offer, Query
@@ -54,8 +54,6 @@ _COUNTRY_BY_NAME = {
 
 
 class _Specs(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     vcpus: float | None = None
     memory_gib: float | None = None
     storage_gib: float | None = None
@@ -63,8 +61,6 @@ class _Specs(BaseModel):
 
 
 class _InstanceType(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     name: str
     description: str
     gpu_description: str | None = None
@@ -73,29 +69,21 @@ class _InstanceType(BaseModel):
 
 
 class _Region(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     name: str
     description: str | None = None
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     instance_type: _InstanceType
     regions_with_capacity_available: list[_Region]
 
 
 class _ErrorDetail(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     code: str | None = None
     message: str | None = None
 
 
 class _Listing(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     data: dict[str, Any] | None = None
     error: _ErrorDetail | None = None
 

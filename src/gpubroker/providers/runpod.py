@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from gpubroker.errors import ProviderResponseError
 from gpubroker.models import Availability, Offer, Query
@@ -74,27 +74,19 @@ _STOCK = {
 
 
 class _GraphQLError(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     message: str = "unknown error"
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     gpuTypes: list[Any]
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     data: _Data | None = None
     errors: list[_GraphQLError] | None = None
 
 
 class _LowestPrice(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     minimumBidPrice: float | None = None
     uninterruptablePrice: float | None = None
     minVcpu: float | None = None
@@ -105,8 +97,6 @@ class _LowestPrice(BaseModel):
 
 
 class _GpuType(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     id: str
     displayName: str | None = None
     manufacturer: str | None = None

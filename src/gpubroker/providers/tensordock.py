@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gpubroker.models import Availability, Offer, Query
 from gpubroker.providers.base import (
@@ -66,24 +66,18 @@ _MEMORY_IN_NAME = re.compile(r"(\d+)\s*gb", re.IGNORECASE)
 
 
 class _Resources(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     max_vcpus: int | None = Field(default=None, ge=0)
     max_ram_gb: float | None = Field(default=None, ge=0)
     max_storage_gb: float | None = Field(default=None, ge=0)
 
 
 class _Pricing(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     per_vcpu_hr: float = Field(ge=0)
     per_gb_ram_hr: float = Field(ge=0)
     per_gb_storage_hr: float = Field(ge=0)
 
 
 class _Gpu(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     v0_name: str = Field(alias="v0Name", min_length=1)
     display_name: str | None = Field(default=None, alias="displayName")
     max_count: int = Field(ge=0)
@@ -93,8 +87,6 @@ class _Gpu(BaseModel):
 
 
 class _Location(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     id: str = Field(min_length=1)
     city: str | None = None
     stateprovince: str | None = None
@@ -104,14 +96,10 @@ class _Location(BaseModel):
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     locations: list[Any]
 
 
 class _Listing(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     data: _Data
 
 

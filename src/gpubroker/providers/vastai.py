@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from gpubroker.models import Availability, Offer, Query
 from gpubroker.providers.base import (
@@ -51,14 +51,10 @@ _COUNTRY = re.compile(r",\s*([A-Za-z]{2})\s*$")
 
 
 class _Bundles(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     offers: list[Any]
 
 
 class _VastOffer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     id: int
     gpu_name: str
     num_gpus: int

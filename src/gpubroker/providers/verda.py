@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from gpubroker.errors import InvalidCredentialsError
 from gpubroker.models import Availability, Offer, Query
@@ -33,33 +33,23 @@ _COUNT_PREFIX = re.compile(r"^\s*\d+\s*x\s+", re.IGNORECASE)
 
 
 class _Token(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     access_token: str = Field(min_length=1)
 
 
 class _Gpu(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     description: str = ""
     number_of_gpus: int = 0
 
 
 class _Size(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     size_in_gigabytes: float | None = None
 
 
 class _Cpu(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     number_of_cores: int | None = None
 
 
 class _InstanceType(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     instance_type: str
     price_per_hour: float
     spot_price: float | None = None
@@ -74,15 +64,11 @@ class _InstanceType(BaseModel):
 
 
 class _Location(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     code: str
     country_code: str | None = None
 
 
 class _Availability(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     location_code: str
     availabilities: list[str] = Field(default_factory=list)
 

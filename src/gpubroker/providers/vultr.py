@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from gpubroker import gpus
 from gpubroker.models import Availability, Offer, Query
@@ -72,42 +72,30 @@ _COUNTRY_BY_LOCATION = {
 
 
 class _Links(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     next: str | None = None
 
 
 class _Meta(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     total: int | None = None
     links: _Links | None = None
 
 
 class _PlansPage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     plans: list[Any]
     meta: _Meta | None = None
 
 
 class _MetalPage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     plans_metal: list[Any]
     meta: _Meta | None = None
 
 
 class _Listing(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     plans: list[Any] = []
     plans_metal: list[Any] = []
 
 
 class _CloudPlan(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     id: str
     type: str
     vcpu_count: float | None = None
@@ -122,8 +110,6 @@ class _CloudPlan(BaseModel):
 
 
 class _MetalPlan(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
     id: str
     cpu_count: float | None = None
     cpu_threads: float | None = None
