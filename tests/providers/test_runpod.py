@@ -1,4 +1,4 @@
-"""RunPod provider: GraphQL requests per cloud, mapping, GraphQL errors, HTTP errors."""
+"""RunPod provider: GraphQL requests per cloud, mapping, multi-GPU offers, errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -53,7 +53,8 @@ def test_fetch_maps_both_clouds_on_demand_and_spot(
 ) -> None:
     http_mock.post(URL).mock(side_effect=by_cloud)
 
-    offers = provider().fetch_offers(client)
+    # The one-GPU offers, exactly as before multi-GPU offers were added.
+    offers = [o for o in provider().fetch_offers(client) if o.gpu_count == 1]
 
     A, L, U = Availability.AVAILABLE, Availability.LIMITED, Availability.UNAVAILABLE
     h100, rtx, a100, mi = (
@@ -136,6 +137,230 @@ def test_fetch_maps_both_clouds_on_demand_and_spot(
         "max_gpu_count": 8,
         "max_unreserved_gpu_count": 8,
     }
+    assert not any("specs_scaled_from_1_gpu" in o.extras for o in offers)
+
+
+def test_fetch_adds_2_4_and_8_gpu_offers_within_each_clouds_max(
+    http_mock: respx.MockRouter, client: httpx.Client
+) -> None:
+    http_mock.post(URL).mock(side_effect=by_cloud)
+
+    offers = provider().fetch_offers(client)
+
+    ids = [o.id for o in offers]
+    assert len(ids) == len(set(ids)) == 50
+    # Per GPU type and cloud: counts ascending, on-demand then spot within each count.
+    assert ids[:8] == [
+        f"runpod:{n}x_NVIDIA_H100_80GB_HBM3:secure:{kind}"
+        for n in (1, 2, 4, 8)
+        for kind in ("ondemand", "spot")
+    ]
+    multi = [o for o in offers if o.gpu_count > 1]
+    A, L, U = Availability.AVAILABLE, Availability.LIMITED, Availability.UNAVAILABLE
+    h100, rtx, a100, mi = (
+        "NVIDIA_H100_80GB_HBM3",
+        "NVIDIA_GeForce_RTX_4090",
+        "NVIDIA_A100_80GB_PCIe",
+        "AMD_Instinct_MI300X_OAM",
+    )
+    # Secure: every type allows 8 (A100 via the maxGpuCount fallback); MI300X has no spot.
+    # Community: RTX 4090 stops at 4 (maxGpuCountCommunityCloud), MI300X is secure-only.
+    assert [o.id.removeprefix("runpod:") for o in multi] == [
+        f"{n}x_{slug}:{cloud}:{kind}"
+        for cloud, slugs in (("secure", (h100, rtx, a100, mi)), ("community", (h100, rtx, a100)))
+        for slug in slugs
+        for n in ((2, 4) if (cloud, slug) == ("community", rtx) else (2, 4, 8))
+        for kind in (("ondemand",) if slug == mi else ("ondemand", "spot"))
+    ]
+    # Memory stays per GPU; the model and raw name are the one-GPU ones.
+    assert {(o.gpu_model, o.gpu_memory_gib, o.instance_type, o.gpu_name_raw) for o in multi} == {
+        ("H100-SXM", 80.0, "NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3"),
+        ("RTX4090", 24.0, "NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 4090"),
+        ("A100-80GB-PCIE", 80.0, "NVIDIA A100 80GB PCIe", "NVIDIA A100 80GB PCIe"),
+        ("MI300X", 192.0, "AMD Instinct MI300X OAM", "AMD Instinct MI300X OAM"),
+    }
+    # Price = count x per-GPU price. Availability: the one-GPU stock status, except a count
+    # above maxUnreservedGpuCount or missing from availableGpuCounts is unavailable
+    # (secure RTX 4090: 6 unreserved; community H100: 2 unreserved, counts [1, 2]).
+    assert [
+        (o.gpu_count, o.price_per_hour_usd, o.price_per_gpu_hour_usd, o.spot, o.availability)
+        for o in multi
+    ] == [
+        (2, 5.38, 2.69, False, L),
+        (2, 3.5, 1.75, True, L),
+        (4, 10.76, 2.69, False, L),
+        (4, 7.0, 1.75, True, L),
+        (8, 21.52, 2.69, False, L),
+        (8, 14.0, 1.75, True, L),
+        (2, 1.38, 0.69, False, A),
+        (2, 0.7, 0.35, True, A),
+        (4, 2.76, 0.69, False, A),
+        (4, 1.4, 0.35, True, A),
+        (8, 5.52, 0.69, False, U),
+        (8, 2.8, 0.35, True, U),
+        (2, 3.28, 1.64, False, U),
+        (2, 1.64, 0.82, True, U),
+        (4, 6.56, 1.64, False, U),
+        (4, 3.28, 0.82, True, U),
+        (8, 13.12, 1.64, False, U),
+        (8, 6.56, 0.82, True, U),
+        (2, 4.98, 2.49, False, L),
+        (4, 9.96, 2.49, False, L),
+        (8, 19.92, 2.49, False, L),
+        (2, 4.78, 2.39, False, L),
+        (2, 3.1, 1.55, True, L),
+        (4, 9.56, 2.39, False, U),
+        (4, 6.2, 1.55, True, U),
+        (8, 19.12, 2.39, False, U),
+        (8, 12.4, 1.55, True, U),
+        (2, 0.68, 0.34, False, A),
+        (2, 0.4, 0.2, True, A),
+        (4, 1.36, 0.34, False, A),
+        (4, 0.8, 0.2, True, A),
+        (2, 2.38, 1.19, False, U),
+        (2, 1.2, 0.6, True, U),
+        (4, 4.76, 1.19, False, U),
+        (4, 2.4, 0.6, True, U),
+        (8, 9.52, 1.19, False, U),
+        (8, 4.8, 0.6, True, U),
+    ]
+    # vCPU/RAM: the one-GPU figures times the count, flagged as scaled; A100 has none.
+    assert [
+        (o.gpu_count, o.vcpus, o.ram_gib, o.country, o.extras.get("specs_scaled_from_1_gpu"))
+        for o in multi
+        if not o.spot
+    ] == [
+        (2, 32.0, 250.0, "US", True),
+        (4, 64.0, 500.0, "US", True),
+        (8, 128.0, 1000.0, "US", True),
+        (2, 10.0, 58.0, "US", True),
+        (4, 20.0, 116.0, "US", True),
+        (8, 40.0, 232.0, "US", True),
+        (2, None, None, None, None),
+        (4, None, None, None, None),
+        (8, None, None, None, None),
+        (2, 48.0, 566.0, "US", True),
+        (4, 96.0, 1132.0, "US", True),
+        (8, 192.0, 2264.0, "US", True),
+        (2, 24.0, 192.0, "CA", True),
+        (4, 48.0, 384.0, "CA", True),
+        (8, 96.0, 768.0, "CA", True),
+        (2, 12.0, 82.0, "SE", True),
+        (4, 24.0, 164.0, "SE", True),
+        (2, None, None, None, None),
+        (4, None, None, None, None),
+        (8, None, None, None, None),
+    ]
+    # On-demand and spot of one count are the same pod: same specs, same flag.
+    specs = {
+        o.id.removesuffix(":spot").removesuffix(":ondemand"): (
+            o.vcpus,
+            o.ram_gib,
+            o.extras.get("specs_scaled_from_1_gpu"),
+        )
+        for o in multi
+        if not o.spot
+    }
+    for o in (o for o in multi if o.spot):
+        pod = o.id.removesuffix(":spot")
+        assert (o.vcpus, o.ram_gib, o.extras.get("specs_scaled_from_1_gpu")) == specs[pod]
+    eight = next(o for o in offers if o.id == f"runpod:8x_{h100}:secure:spot")
+    assert eight.extras == {
+        "cloud": "secure",
+        "display_name": "H100 SXM",
+        "max_gpu_count": 8,
+        "max_unreserved_gpu_count": 8,
+        "specs_scaled_from_1_gpu": True,
+    }
+    assert eight.observed_at == NOW
+    assert eight.region is None
+
+
+def _rtx4090(**fields: Any) -> dict[str, Any]:
+    """The secure fixture's RTX 4090 alone, with top-level fields overridden (None drops)."""
+    payload: dict[str, Any] = load_fixture("runpod", "gpu_types_secure.json")
+    gpu = payload["data"]["gpuTypes"][1]
+    for key, value in fields.items():
+        if value is None:
+            gpu.pop(key, None)
+        else:
+            gpu[key] = value
+    payload["data"]["gpuTypes"] = [gpu]
+    return payload
+
+
+NO_MAX = {"maxGpuCount": None, "maxGpuCountSecureCloud": None, "maxGpuCountCommunityCloud": None}
+
+
+@pytest.mark.parametrize(
+    ("cloud", "fields", "counts"),
+    [
+        pytest.param("secure", {"maxGpuCountSecureCloud": 6}, [1, 2, 4], id="secure-max-6"),
+        pytest.param("secure", {"maxGpuCountSecureCloud": 8}, [1, 2, 4, 8], id="secure-max-8"),
+        pytest.param("secure", {"maxGpuCountSecureCloud": 16, "maxGpuCount": 2},
+                     [1, 2, 4, 8], id="per-cloud-wins-over-maxGpuCount"),
+        pytest.param("community", {"maxGpuCountSecureCloud": 8, "maxGpuCountCommunityCloud": 2},
+                     [1, 2], id="community-uses-its-own-max"),
+        pytest.param("secure", {"maxGpuCountSecureCloud": None, "maxGpuCount": 4},
+                     [1, 2, 4], id="fallback-to-maxGpuCount"),
+        pytest.param("community", {"maxGpuCountCommunityCloud": None, "maxGpuCount": 2},
+                     [1, 2], id="community-fallback-to-maxGpuCount"),
+        pytest.param("secure", {"maxGpuCountSecureCloud": 1}, [1], id="max-1"),
+        pytest.param("secure", {"maxGpuCountSecureCloud": 0}, [1], id="max-0-keeps-one-gpu"),
+        pytest.param("secure", NO_MAX, [1], id="no-max-reported"),
+    ],
+)  # fmt: skip
+def test_multi_gpu_counts_stop_at_the_clouds_max(
+    cloud: Literal["secure", "community"], fields: dict[str, Any], counts: list[int]
+) -> None:
+    offers = parse_offers(_rtx4090(**fields), cloud=cloud, observed_at=NOW)
+    assert [o.id for o in offers] == [
+        f"runpod:{n}x_NVIDIA_GeForce_RTX_4090:{cloud}:{kind}"
+        for n in counts
+        for kind in ("ondemand", "spot")
+    ]
+    assert [o.gpu_count for o in offers] == [n for n in counts for _ in range(2)]
+
+
+@pytest.mark.parametrize(
+    ("lowest", "expected"),
+    [
+        pytest.param({}, "AAAA", id="no-count-fields"),
+        pytest.param({"maxUnreservedGpuCount": 4}, "AAAU", id="above-max-unreserved"),
+        pytest.param({"availableGpuCounts": [1, 2, 8]}, "AAUA", id="not-in-available-counts"),
+        pytest.param({"maxUnreservedGpuCount": 8, "availableGpuCounts": [1, 2]}, "AAUU",
+                     id="list-rules-out"),
+        pytest.param({"maxUnreservedGpuCount": 2, "availableGpuCounts": [1, 2, 4, 8]}, "AAUU",
+                     id="max-unreserved-rules-out"),
+        pytest.param({"availableGpuCounts": []}, "AUUU", id="empty-list-one-gpu-unchanged"),
+        pytest.param({"maxUnreservedGpuCount": 0}, "AUUU", id="zero-unreserved-one-gpu-unchanged"),
+        pytest.param({"stockStatus": "Medium", "maxUnreservedGpuCount": 8}, "LLLL",
+                     id="follows-one-gpu-stock"),
+        pytest.param({"stockStatus": "Weird", "availableGpuCounts": [1, 4]}, "?U?U",
+                     id="unknown-stock"),
+    ],
+)  # fmt: skip
+def test_multi_gpu_availability_rules(lowest: dict[str, Any], expected: str) -> None:
+    payload = _rtx4090(maxGpuCountSecureCloud=8)
+    gpu = payload["data"]["gpuTypes"][0]
+    gpu["lowestPrice"] = {"uninterruptablePrice": 0.69, "minimumBidPrice": 0.35,
+                          "stockStatus": "High", **lowest}  # fmt: skip
+    offers = parse_offers(payload, cloud="secure", observed_at=NOW)
+    letters = {Availability.AVAILABLE: "A", Availability.LIMITED: "L",
+               Availability.UNAVAILABLE: "U", Availability.UNKNOWN: "?"}  # fmt: skip
+    assert [o.gpu_count for o in offers] == [1, 1, 2, 2, 4, 4, 8, 8]
+    # on-demand and spot of one count always agree
+    assert "".join(letters[o.availability] for o in offers) == "".join(c * 2 for c in expected)
+
+
+def test_scaling_uses_whichever_spec_is_known() -> None:
+    payload = _rtx4090(maxGpuCountSecureCloud=2)
+    payload["data"]["gpuTypes"][0]["lowestPrice"]["minVcpu"] = None
+    offers = parse_offers(payload, cloud="secure", observed_at=NOW)
+    assert [(o.gpu_count, o.vcpus, o.ram_gib, o.extras.get("specs_scaled_from_1_gpu"))
+            for o in offers] == [
+        (1, None, 29.0, None), (1, None, 29.0, None), (2, None, 58.0, True), (2, None, 58.0, True)
+    ]  # fmt: skip
 
 
 def test_requests_one_per_cloud_without_auth_header(
@@ -154,7 +379,15 @@ def test_requests_one_per_cloud_without_auth_header(
         for secure in (True, False)
     ]
     assert "lowestPrice(input: $lowestPriceInput)" in GPU_TYPES_QUERY
-    assert "uninterruptablePrice" in GPU_TYPES_QUERY
+    for field in (
+        "uninterruptablePrice",
+        "maxGpuCount",
+        "maxGpuCountSecureCloud",
+        "maxGpuCountCommunityCloud",
+        "maxUnreservedGpuCount",
+        "availableGpuCounts",
+    ):
+        assert f"    {field}\n" in GPU_TYPES_QUERY
     for call in route.calls:
         assert call.request.method == "POST"
         assert "authorization" not in call.request.headers
@@ -182,7 +415,12 @@ def test_stock_status_mapping(stock: str | None, expected: Availability) -> None
     payload["data"]["gpuTypes"] = payload["data"]["gpuTypes"][1:2]
     payload["data"]["gpuTypes"][0]["lowestPrice"]["stockStatus"] = stock
     offers = parse_offers(payload, cloud="secure", observed_at=NOW)
-    assert [o.availability for o in offers] == [expected, expected]
+    # 1, 2 and 4 GPUs follow the stock status; 8 exceeds maxUnreservedGpuCount (6).
+    U = Availability.UNAVAILABLE
+    assert [(o.gpu_count, o.availability) for o in offers] == [
+        (1, expected), (1, expected), (2, expected), (2, expected),
+        (4, expected), (4, expected), (8, U), (8, U),
+    ]  # fmt: skip
 
 
 def test_cloud_not_offered_and_unknown_placeholder_give_no_offers() -> None:
@@ -196,7 +434,7 @@ def test_cloud_not_offered_and_unknown_placeholder_give_no_offers() -> None:
     payload["data"]["gpuTypes"] = [mi300x, placeholder]
     assert parse_offers(payload, cloud="community", observed_at=NOW) == []
     assert [o.id for o in parse_offers(payload, cloud="secure", observed_at=NOW)] == [
-        "runpod:1x_AMD_Instinct_MI300X_OAM:secure:ondemand"
+        f"runpod:{n}x_AMD_Instinct_MI300X_OAM:secure:ondemand" for n in (1, 2, 4, 8)
     ]
 
 
@@ -207,6 +445,10 @@ def test_malformed_gpu_types_are_skipped_and_counted(caplog: pytest.LogCaptureFi
     assert [o.id for o in offers] == [
         "runpod:1x_NVIDIA_GeForce_RTX_4090:secure:ondemand",
         "runpod:1x_NVIDIA_GeForce_RTX_4090:secure:spot",
+        "runpod:2x_NVIDIA_GeForce_RTX_4090:secure:ondemand",
+        "runpod:2x_NVIDIA_GeForce_RTX_4090:secure:spot",
+        "runpod:4x_NVIDIA_GeForce_RTX_4090:secure:ondemand",
+        "runpod:4x_NVIDIA_GeForce_RTX_4090:secure:spot",
     ]
     assert "runpod: skipped 3 malformed GPU type(s)" in caplog.messages
 
@@ -292,7 +534,7 @@ def test_429_with_retry_after_is_retried(
     offers = provider().fetch_offers(client)
     assert sleeps == [3.0]
     assert route.call_count == 3
-    assert len(offers) == 13
+    assert len(offers) == 50
 
 
 def test_persistent_500_is_http_error_after_retries(
@@ -317,7 +559,7 @@ def test_base_url_override(
 ) -> None:
     monkeypatch.setenv("GPUBROKER_RUNPOD_URL", "http://runpod.test")
     route = http_mock.post("http://runpod.test/graphql").mock(side_effect=by_cloud)
-    assert len(provider().fetch_offers(client)) == 13
+    assert len(provider().fetch_offers(client)) == 50
     assert route.call_count == 2
 
 

@@ -1,4 +1,4 @@
-"""RunPod: the GraphQL ``gpuTypes`` query with ``lowestPrice`` for one GPU.
+"""RunPod: the GraphQL ``gpuTypes`` query with ``lowestPrice`` for one GPU, scaled to 2/4/8.
 
 Two calls per fetch, one per cloud: ``lowestPrice(input: {gpuCount: 1, secureCloud: true})``
 (Secure Cloud) and ``secureCloud: false`` (Community Cloud). Per-cloud calls are used rather
@@ -6,11 +6,16 @@ than one call reading ``securePrice``/``communityPrice`` because ``lowestPrice``
 stock status, vCPU/RAM and country *for the cloud asked about*; the flat per-cloud list prices
 are only a fallback when ``lowestPrice`` has no price (out of stock).
 
-Prices are USD per GPU per hour; offers are built for ``gpu_count = 1`` only, since
-``lowestPrice`` answers for one GPU count at a time. ``memoryInGb`` is per GPU and
-``minMemory`` is the pod's RAM in GB (taken as GiB). Pricing works anonymously; a configured
-``RUNPOD_API_KEY`` is sent as ``Authorization: Bearer``. GraphQL errors arrive as HTTP 200
-with ``{"errors": [...]}`` and become `ProviderResponseError`.
+Prices are USD per GPU per hour. ``lowestPrice`` answers for one GPU count at a time and is
+asked for one GPU; offers for 2, 4 and 8 GPUs on one pod are derived from it (up to the
+cloud's ``maxGpuCountSecureCloud``/``maxGpuCountCommunityCloud``, else ``maxGpuCount``) at
+``count × per-GPU price``, as RunPod bills GPUs linearly (gpuhunt and skypilot do the same).
+Their vCPU/RAM are the one-GPU figures times the count, an estimate; their availability is
+the one-GPU stock status unless ``maxUnreservedGpuCount``/``availableGpuCounts`` rule the
+count out. ``memoryInGb`` is per GPU and ``minMemory`` is the pod's RAM in GB (taken as GiB).
+Pricing works anonymously; a configured ``RUNPOD_API_KEY`` is sent as
+``Authorization: Bearer``. GraphQL errors arrive as HTTP 200 with ``{"errors": [...]}`` and
+become `ProviderResponseError`.
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ _log = logging.getLogger(__name__)
 Cloud = Literal["secure", "community"]
 CLOUDS: tuple[Cloud, ...] = ("secure", "community")
 GPU_COUNT = 1
+"""The GPU count ``lowestPrice`` is asked for: the one-GPU offer everything is derived from."""
+MULTI_GPU_COUNTS: tuple[int, ...] = (2, 4, 8)
+"""Further GPU counts offered per GPU type and cloud, when within the cloud's maximum."""
 
 GPU_TYPES_QUERY = """\
 query GpuTypes($lowestPriceInput: GpuLowestPriceInput) {
@@ -47,6 +55,8 @@ query GpuTypes($lowestPriceInput: GpuLowestPriceInput) {
     manufacturer
     memoryInGb
     maxGpuCount
+    maxGpuCountSecureCloud
+    maxGpuCountCommunityCloud
     secureCloud
     communityCloud
     securePrice
@@ -61,6 +71,7 @@ query GpuTypes($lowestPriceInput: GpuLowestPriceInput) {
       stockStatus
       countryCode
       maxUnreservedGpuCount
+      availableGpuCounts
     }
   }
 }
@@ -94,6 +105,7 @@ class _LowestPrice(BaseModel):
     stockStatus: str | None = None
     countryCode: str | None = None
     maxUnreservedGpuCount: int | None = None
+    availableGpuCounts: list[int] | None = None
 
 
 class _GpuType(BaseModel):
@@ -102,6 +114,8 @@ class _GpuType(BaseModel):
     manufacturer: str | None = None
     memoryInGb: float | None = None
     maxGpuCount: int | None = None
+    maxGpuCountSecureCloud: int | None = None
+    maxGpuCountCommunityCloud: int | None = None
     secureCloud: bool | None = None
     communityCloud: bool | None = None
     securePrice: float | None = None
@@ -127,6 +141,34 @@ def _availability(stock: str | None) -> Availability:
     return _STOCK.get(stock.strip().lower(), Availability.UNKNOWN)
 
 
+def _max_gpu_count(gpu: _GpuType, cloud: Cloud) -> int | None:
+    """The most GPUs one pod of this type can have on this cloud; None when not reported."""
+    per_cloud = gpu.maxGpuCountSecureCloud if cloud == "secure" else gpu.maxGpuCountCommunityCloud
+    return per_cloud if per_cloud is not None else gpu.maxGpuCount
+
+
+def _gpu_counts(gpu: _GpuType, cloud: Cloud) -> list[int]:
+    """One GPU always (as before); 2/4/8 only when a maximum is reported and allows them."""
+    max_count = _max_gpu_count(gpu, cloud)
+    extra = [n for n in MULTI_GPU_COUNTS if max_count is not None and n <= max_count]
+    return [GPU_COUNT, *extra]
+
+
+def _count_availability(count: int, lowest: _LowestPrice, one_gpu: Availability) -> Availability:
+    """The one-GPU availability, unless RunPod says ``count`` GPUs cannot be had right now."""
+    if count == GPU_COUNT:
+        return one_gpu
+    if lowest.maxUnreservedGpuCount is not None and count > lowest.maxUnreservedGpuCount:
+        return Availability.UNAVAILABLE
+    if lowest.availableGpuCounts is not None and count not in lowest.availableGpuCounts:
+        return Availability.UNAVAILABLE
+    return one_gpu
+
+
+def _scaled(value: float | None, count: int) -> float | None:
+    return None if value is None else value * count
+
+
 def _offers_for(gpu: _GpuType, *, cloud: Cloud, observed_at: datetime) -> list[Offer]:
     supported = gpu.secureCloud if cloud == "secure" else gpu.communityCloud
     if supported is False or gpu.id.strip().lower() == "unknown":
@@ -140,33 +182,43 @@ def _offers_for(gpu: _GpuType, *, cloud: Cloud, observed_at: datetime) -> list[O
     on_demand = lowest.uninterruptablePrice or list_prices[0]
     spot_price = lowest.minimumBidPrice or list_prices[1]
     slug = gpu.id.strip().replace(" ", "_")
+    one_gpu_availability = _availability(lowest.stockStatus)
     offers: list[Offer] = []
-    for spot, per_gpu in ((False, on_demand), (True, spot_price)):
-        if per_gpu is None:
-            continue
-        offer = make_offer(
-            provider=RunpodProvider.name,
-            native_id=f"{GPU_COUNT}x_{slug}:{cloud}:{'spot' if spot else 'ondemand'}",
-            instance_type=gpu.id,
-            gpu_name_raw=gpu.id,
-            gpu_count=GPU_COUNT,
-            gpu_memory_gib=gpu.memoryInGb or None,
-            price_per_hour_usd=GPU_COUNT * per_gpu,
-            observed_at=observed_at,
-            vcpus=lowest.minVcpu,
-            ram_gib=lowest.minMemory,
-            spot=spot,
-            country=lowest.countryCode or None,
-            availability=_availability(lowest.stockStatus),
-            extras={
-                "cloud": cloud,
-                "display_name": gpu.displayName,
-                "max_gpu_count": gpu.maxGpuCount,
-                "max_unreserved_gpu_count": lowest.maxUnreservedGpuCount,
-            },
-        )
-        if offer is not None:
-            offers.append(offer)
+    for count in _gpu_counts(gpu, cloud):
+        extras: dict[str, Any] = {
+            "cloud": cloud,
+            "display_name": gpu.displayName,
+            "max_gpu_count": gpu.maxGpuCount,
+            "max_unreserved_gpu_count": lowest.maxUnreservedGpuCount,
+        }
+        # Estimate: minVcpu/minMemory describe the cheapest *one-GPU* pod. RunPod hands out
+        # vCPU and RAM roughly per GPU, so an N-GPU pod is taken to get N times as much; the
+        # real machine may differ (asking lowestPrice per count would cost a call per count).
+        vcpus = _scaled(lowest.minVcpu, count)
+        ram_gib = _scaled(lowest.minMemory, count)
+        if count != GPU_COUNT and (vcpus is not None or ram_gib is not None):
+            extras["specs_scaled_from_1_gpu"] = True
+        for spot, per_gpu in ((False, on_demand), (True, spot_price)):
+            if per_gpu is None:
+                continue
+            offer = make_offer(
+                provider=RunpodProvider.name,
+                native_id=f"{count}x_{slug}:{cloud}:{'spot' if spot else 'ondemand'}",
+                instance_type=gpu.id,
+                gpu_name_raw=gpu.id,
+                gpu_count=count,
+                gpu_memory_gib=gpu.memoryInGb or None,
+                price_per_hour_usd=count * per_gpu,
+                observed_at=observed_at,
+                vcpus=vcpus,
+                ram_gib=ram_gib,
+                spot=spot,
+                country=lowest.countryCode or None,
+                availability=_count_availability(count, lowest, one_gpu_availability),
+                extras=dict(extras),
+            )
+            if offer is not None:
+                offers.append(offer)
     return offers
 
 
@@ -179,8 +231,9 @@ def parse_offers(payload: object, *, cloud: Cloud, observed_at: datetime) -> lis
         observed_at: when the response was received.
 
     Returns:
-        On-demand and spot one-GPU offers of every GPU type the cloud offers with a price.
-        Malformed GPU types are skipped (and logged).
+        On-demand and spot offers of every GPU type the cloud offers with a price: one GPU,
+        then 2, 4 and 8 GPUs as far as the cloud's maximum GPU count allows (none of those
+        when no maximum is reported). Malformed GPU types are skipped (and logged).
 
     Raises:
         ProviderResponseError: the response carries GraphQL ``errors``.
@@ -208,7 +261,7 @@ def parse_offers(payload: object, *, cloud: Cloud, observed_at: datetime) -> lis
 
 
 class RunpodProvider(Provider):
-    """RunPod one-GPU pod prices, Secure and Community Cloud, on-demand and spot."""
+    """RunPod pod prices for 1/2/4/8 GPUs, Secure and Community Cloud, on-demand and spot."""
 
     name: ClassVar[str] = "runpod"
     label: ClassVar[str] = "RunPod"
