@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import importlib.resources
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +21,6 @@ from gpubroker.errors import (
     ProviderResponseError,
     ProviderTimeoutError,
 )
-from gpubroker.http import make_client
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.gcp import (
     DEFAULT_REGIONS,
@@ -40,17 +38,6 @@ URL = "https://cloudbilling.googleapis.com/v1/services/6F81-5844-456A/skus"
 API_KEY = "AIzaSyTestKey-secret-0123456789abcdef"
 KEY = {"api_key": API_KEY}
 MEGA = "nvidia-h100-mega-80gb"
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(sleeps: list[float]) -> Iterator[httpx.Client]:
-    with make_client(sleep=sleeps.append) as c:
-        yield c
 
 
 def provider(**options: Any) -> GcpProvider:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from gpubroker.errors import (
     ProviderResponseError,
     ProviderTimeoutError,
 )
-from gpubroker.http import make_client
 from gpubroker.models import Availability
 from gpubroker.providers.hyperstack import (
     HyperstackProvider,
@@ -33,17 +31,6 @@ BASE = "https://infrahub-api.nexgencloud.com/v1"
 FLAVORS = f"{BASE}/core/flavors"
 PRICEBOOK = f"{BASE}/pricebook"
 KEY = {"api_key": "secret_hyperstack_key"}
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(sleeps: list[float]) -> Iterator[httpx.Client]:
-    with make_client(sleep=sleeps.append) as c:
-        yield c
 
 
 def provider(**kwargs: Any) -> HyperstackProvider:

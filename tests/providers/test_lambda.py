@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from gpubroker.errors import (
     ProviderResponseError,
     ProviderTimeoutError,
 )
-from gpubroker.http import make_client
 from gpubroker.models import Availability
 from gpubroker.providers.lambdalabs import (
     LambdaProvider,
@@ -31,17 +29,6 @@ from tests.conftest import load_fixture
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 URL = "https://cloud.lambda.ai/api/v1/instance-types"
 KEY = {"api_key": "secret_lambda_key"}
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(sleeps: list[float]) -> Iterator[httpx.Client]:
-    with make_client(sleep=sleeps.append) as c:
-        yield c
 
 
 def provider(**kwargs: Any) -> LambdaProvider:

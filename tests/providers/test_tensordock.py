@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from gpubroker.errors import (
     ProviderResponseError,
     ProviderTimeoutError,
 )
-from gpubroker.http import make_client
 from gpubroker.models import Availability
 from gpubroker.providers.tensordock import (
     Shape,
@@ -35,17 +33,6 @@ AUSTIN = "b5c6a1f2-3d4e-4f50-9a1b-2c3d4e5f6a70"
 WINNIPEG = "0e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"
 FRANKFURT = "5f4e3d2c-1b0a-4f9e-8d7c-6b5a4f3e2d1c"
 ATLANTIS = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(sleeps: list[float]) -> Iterator[httpx.Client]:
-    with make_client(sleep=sleeps.append) as c:
-        yield c
 
 
 def provider(**kwargs: Any) -> TensordockProvider:

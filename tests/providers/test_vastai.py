@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from gpubroker.errors import (
     ProviderResponseError,
     ProviderTimeoutError,
 )
-from gpubroker.http import make_client
 from gpubroker.models import Availability
 from gpubroker.providers import vastai
 from gpubroker.providers.vastai import VastaiProvider, parse_offers
@@ -34,17 +32,6 @@ EXPECTED_FILTERS = {
     "order": [["score", "desc"]],
     "allocated_storage": 5.0,
 }
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(sleeps: list[float]) -> Iterator[httpx.Client]:
-    with make_client(sleep=sleeps.append) as c:
-        yield c
 
 
 def provider(**kwargs: Any) -> VastaiProvider:

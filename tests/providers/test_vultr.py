@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +16,6 @@ from gpubroker.errors import (
     ProviderResponseError,
     ProviderTimeoutError,
 )
-from gpubroker.http import make_client
 from gpubroker.models import Availability
 from gpubroker.providers.vultr import (
     VultrProvider,
@@ -33,17 +31,6 @@ BASE = "https://api.vultr.com/v2"
 PLANS = f"{BASE}/plans"
 METAL = f"{BASE}/plans-metal"
 CURSOR = "bmV4dF9fdmNnLWw0MHMtMTZj"
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(sleeps: list[float]) -> Iterator[httpx.Client]:
-    with make_client(sleep=sleeps.append) as c:
-        yield c
 
 
 def provider(**kwargs: Any) -> VultrProvider:
