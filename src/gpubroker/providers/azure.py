@@ -88,8 +88,15 @@ def _family(
     return _Family(re.compile(regex, re.IGNORECASE), gpu, memory_gib, sizes, frozenset(fractional))
 
 
-# vCPUs / RAM (GiB) from the Azure VM size pages; GPU names are chosen so that the GPU
-# registry maps them to the right canonical model.
+# GPU names are chosen so that the GPU registry maps them to the right canonical model.
+# vCPUs / RAM (GiB) / GPU count per size checked against the Microsoft Learn size-series pages
+# (learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/<page>, "Sizes in series"
+# Basics and Accelerators tabs): nca100v4-series (NC_A100_v4), ndasra100v4-series (NDasrA100_v4;
+# older page nda100-v4-series lists the size as Standard_ND96asr_v4), ndma100v4-series
+# (NDm_A100_v4), ndh100v5-series (ND-H100-v5), nd-h200-v5-series (ND-H200-v5),
+# ncadsh100v5-series (NCads_H100_v5), ncast4v3-series (NCasT4_v3), ncv3-series (NCv3),
+# ndv2-series (NDv2), nvadsa10v5-series (NVadsA10_v5: 6/12/18 are 1/6, 1/3, 1/2 of an A10),
+# ndmi300xv5-series (ND-MI300X-v5).
 _SKU_FAMILIES: tuple[_Family, ...] = (
     _family(r"^Standard_NC(\d+)ads_A100_v4$", "A100 80GB PCIe", 80,
             {24: _Size(1, 24, 220), 48: _Size(2, 48, 440), 96: _Size(4, 96, 880)}),

@@ -98,8 +98,12 @@ def _types(
     return [MachineType(n, family, gpu, memory, g, c, r, ssd) for n, g, c, r, ssd in rows]
 
 
-# (name, GPUs, vCPUs, RAM GiB, bundled local SSD GiB) from cloud.google.com/compute/docs/gpus
-# and /accelerator-optimized-machines. a3-megagpu is billed as "A3Plus" (core/RAM SKUs).
+# (name, GPUs, vCPUs, RAM GiB, bundled local SSD GiB). a3-megagpu is billed as "A3Plus"
+# (core/RAM SKUs). Numbers (vCPU count, instance memory, attached Local SSD, GPU count and
+# memory) checked against the A2 Standard, A2 Ultra, A3 Mega, A3 High and G2 machine-type
+# tables of "GPU machine types" and "Accelerator-optimized machine family":
+#   https://cloud.google.com/compute/docs/gpus
+#   https://cloud.google.com/compute/docs/accelerator-optimized-machines
 MACHINE_TYPES: tuple[MachineType, ...] = (
     *_types("A2", "nvidia-tesla-a100", 40, [
         ("a2-highgpu-1g", 1, 12, 85, None),
