@@ -32,7 +32,6 @@ Quirks handled here (each also noted where it is handled):
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import time
@@ -444,7 +443,7 @@ class AwsProvider(Provider):
         want_spot = query is None or query.spot is not False
         observed_at = self.now()
         offers: list[Offer] = []
-        with translate_errors(self.name), _plain_client_errors():
+        with translate_errors(self.name):
             factory = self._client_factory()
             pricing = (
                 factory("pricing", self.options.get("pricing_region") or PRICING_REGION)
@@ -526,31 +525,6 @@ class AwsProvider(Provider):
     def _check_deadline(self) -> None:
         if self.deadline is not None and time.monotonic() >= self.deadline:
             raise ProviderTimeoutError(self.name, f"{self.name}: ran out of time")
-
-
-@contextlib.contextmanager
-def _plain_client_errors() -> Iterator[None]:
-    """Re-raise modeled botocore errors as plain ``ClientError``.
-
-    Clients raise generated subclasses (``pricing`` raises ``AccessDeniedException``,
-    ``ThrottlingException``...) that `translate_errors` recognises only by the class name
-    ``ClientError``; the plain class keeps the AWS error code in its response.
-    """
-    try:
-        yield
-    except Exception as exc:
-        response = getattr(exc, "response", None)
-        operation = getattr(exc, "operation_name", None)
-        if (
-            type(exc).__module__.startswith("botocore")
-            and type(exc).__name__ != "ClientError"
-            and isinstance(response, dict)
-            and "Error" in response
-        ):
-            from botocore.exceptions import ClientError
-
-            raise ClientError(response, operation or "unknown") from None  # type: ignore[arg-type]
-        raise
 
 
 def _pages(client: Any, operation: str, **params: Any) -> Iterator[Any]:
