@@ -38,7 +38,7 @@ from gpubroker.providers import PROVIDERS
 from gpubroker.providers.base import Provider
 from gpubroker.providers.catalog import catalog_providers, load_catalog
 from gpubroker.settings import Settings
-from gpubroker.store import Store
+from gpubroker.store import CachedOffers, Store
 from gpubroker.textfmt import humanize_age
 
 
@@ -120,6 +120,7 @@ class OfferCollector:
             lambda: make_client(timeout_s=settings.provider_timeout_s)
         )
         self.provider_factory = provider_factory or self._default_provider
+        self._cache_reads: dict[str, CachedOffers | None] = {}
 
     def _default_provider(self, cls: type[Provider], creds: dict[str, str]) -> Provider:
         options: dict[str, object] = {}
@@ -138,17 +139,16 @@ class OfferCollector:
         on_progress: Callable[[ProviderStatus], None] | None = None,
     ) -> Collected:
         names = select_providers(providers)
+        self._cache_reads = {}
         result = Collected()
         to_fetch: list[tuple[str, Provider]] = []
         now = self.now()
         for name in names:
             cls = PROVIDERS.get(name)
             if cls is None:  # catalog-only provider
-                self._add_catalog(result, name, ProviderState.CATALOG, None)
+                self._add_catalog(result, name)
                 continue
-            cached = None
-            if self.store is not None and mode is not Mode.FRESH:
-                cached = self.store.cached_offers(name)
+            cached = self._cached(name) if mode is not Mode.FRESH else None
             if cached is not None:
                 age = cached.age_s(now)
                 if mode is Mode.OFFLINE or age <= self.settings.cache_ttl_s:
@@ -158,7 +158,7 @@ class OfferCollector:
                     self._add(result, name, cached.offers, state, age_s=age)
                     continue
             if mode is Mode.OFFLINE:
-                self._add_catalog(result, name, ProviderState.CATALOG, None)
+                self._add_catalog(result, name)
                 continue
             try:
                 creds = credentials.resolve(cls)
@@ -199,15 +199,24 @@ class OfferCollector:
             )
         )
 
-    def _add_catalog(
-        self, result: Collected, name: str, state: ProviderState, message: str | None
-    ) -> None:
+    def _cached(self, name: str) -> CachedOffers | None:
+        """A provider's cache, read from the store at most once per collect."""
+        if self.store is None:
+            return None
+        if name not in self._cache_reads:
+            self._cache_reads[name] = self.store.cached_offers(name)
+        return self._cache_reads[name]
+
+    def _catalog_age_s(self, offers: Sequence[Offer]) -> float | None:
+        return (self.now() - max(o.observed_at for o in offers)).total_seconds() if offers else None
+
+    def _add_catalog(self, result: Collected, name: str) -> None:
         offers = _catalog_for(name)
-        note = message
-        if state is ProviderState.CATALOG:
-            note = f"bundled catalog prices as of {_catalog_month(offers)}" if offers else None
-        age = (self.now() - max(o.observed_at for o in offers)).total_seconds() if offers else None
-        self._add(result, name, offers, state, age_s=age, message=note)
+        note = f"bundled catalog prices as of {_catalog_month(offers)}" if offers else None
+        self._add(
+            result, name, offers, ProviderState.CATALOG, age_s=self._catalog_age_s(offers),
+            message=note,
+        )  # fmt: skip
 
     def _fallback(
         self,
@@ -220,7 +229,7 @@ class OfferCollector:
     ) -> None:
         """Record a failure, showing the stale cache or else the catalog in its place."""
         suffix = f" ({hint})" if hint else ""
-        cached = self.store.cached_offers(name) if self.store else None
+        cached = self._cached(name)
         if cached is not None and cached.offers:
             cache_age = cached.age_s(self.now())
             note = f"{message}; showing cached offers from {humanize_age(cache_age)} ago{suffix}"
@@ -239,7 +248,7 @@ class OfferCollector:
             note = f"{message}; showing catalog prices as of {_catalog_month(offers)}{suffix}"
         else:
             note = message + suffix
-        age = (self.now() - max(o.observed_at for o in offers)).total_seconds() if offers else None
+        age = self._catalog_age_s(offers)
         self._add(result, name, offers, state, age_s=age, message=note, latency_ms=latency_ms)
 
     def _fetch_all(
