@@ -37,7 +37,7 @@ def out_console(no_color: bool = False) -> Console:
     return Console(no_color=no_color_requested(no_color), highlight=False, soft_wrap=False)
 
 
-def _is_tty(stream: TextIO) -> bool:
+def is_tty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -103,45 +103,39 @@ def write_data(
             writer.writerow([_csv_cell(row.get(c)) for c in cols])
         return
     cells = table_rows or [{c: cell_text(r.get(c)) for c in cols} for r in rows]
-    names = [(headers or {}).get(c, c) for c in cols]
-    if fmt is OutputFormat.MARKDOWN:
-        from tabulate import tabulate
-
-        body = [[row.get(c, "") for c in cols] for row in cells]
-        if title:
-            stream.write(f"**{title}**\n\n")
-        stream.write(tabulate(body, headers=names, tablefmt="github", disable_numparse=True))
-        stream.write("\n")
-        return
-    if _is_tty(stream):
+    names = {c: (headers or {}).get(c, c) for c in cols}
+    if fmt is OutputFormat.TABLE and is_tty(stream):
         console = Console(file=stream, no_color=no_color_requested(no_color), highlight=False)
-        cols = fit_columns(cols, cells, names_by_col(cols, headers), console.width, droppable)
+        cols = fit_columns(cols, cells, names, console.width, droppable)
         table = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
         for col in cols:
             numeric = all(_NUMERIC.match(row.get(col, "")) for row in cells)
             table.add_column(
-                (headers or {}).get(col, col),
-                justify="right" if numeric else "left",
-                overflow="ellipsis",
+                names[col], justify="right" if numeric else "left", overflow="ellipsis",
                 no_wrap=True,
-            )
+            )  # fmt: skip
         for row in cells:
             table.add_row(*[row.get(c, "") for c in cols])
         console.print(table)
         return
     from tabulate import tabulate
 
+    markdown = fmt is OutputFormat.MARKDOWN
     body = [[row.get(c, "") for c in cols] for row in cells]
     if title:
-        stream.write(title + "\n")
-    stream.write(tabulate(body, headers=names, tablefmt="simple", disable_numparse=True) + "\n")
+        stream.write(f"**{title}**\n\n" if markdown else f"{title}\n")
+    stream.write(
+        tabulate(
+            body,
+            headers=[names[c] for c in cols],
+            tablefmt="github" if markdown else "simple",
+            disable_numparse=True,
+        )
+        + "\n"
+    )
 
 
 _NUMERIC = re.compile(r"^[-+]?[\d,]*\.?\d*\*?$")
-
-
-def names_by_col(cols: Sequence[str], headers: Mapping[str, str] | None) -> dict[str, str]:
-    return {c: (headers or {}).get(c, c) for c in cols}
 
 
 def fit_columns(

@@ -71,10 +71,7 @@ def output_format(
 
 
 def stderr_is_tty() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return render.is_tty(sys.stderr)
 
 
 @contextlib.contextmanager
