@@ -33,10 +33,6 @@ def err_console(no_color: bool = False) -> Console:
     return Console(stderr=True, no_color=no_color_requested(no_color), highlight=False)
 
 
-def out_console(no_color: bool = False) -> Console:
-    return Console(no_color=no_color_requested(no_color), highlight=False, soft_wrap=False)
-
-
 def is_tty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
