@@ -15,12 +15,25 @@ from gpubroker.ranking.views import GROUP_BY, group_columns, group_offers
 
 
 def build_query(
-    gpu: list[str] | None, min_gpus: int | None, max_gpus: int | None, min_vram: float | None,
-    max_price: float | None, max_price_per_gpu: float | None, provider: list[str] | None,
-    region: list[str] | None, country: list[str] | None, spot: bool | None,
-    min_reliability: float | None, min_vcpus: float | None, min_ram: float | None,
-    min_disk: float | None, available: bool, where: str | None,
-) -> Query:  # fmt: skip
+    *,
+    gpu: list[str] | None = None,
+    min_gpus: int | None = None,
+    max_gpus: int | None = None,
+    min_vram: float | None = None,
+    max_price: float | None = None,
+    max_price_per_gpu: float | None = None,
+    provider: list[str] | None = None,
+    region: list[str] | None = None,
+    country: list[str] | None = None,
+    spot: bool | None = None,
+    min_reliability: float | None = None,
+    min_vcpus: float | None = None,
+    min_ram: float | None = None,
+    min_disk: float | None = None,
+    available: bool = False,
+    where: str | None = None,
+) -> Query:
+    """The `Query` for the filter flags shared by browse and watch (names as on the CLI)."""
     return Query(
         gpus=gpu or [], min_gpus=min_gpus, max_gpus=max_gpus, min_vram_gib=min_vram,
         max_price_usd=max_price or None, max_price_per_gpu_usd=max_price_per_gpu or None,
@@ -94,9 +107,12 @@ def browse(
     """
     st = o.state(ctx)
     output = o.output_format(ctx, fmt, as_json)
-    query = build_query(gpu, min_gpus, max_gpus, min_vram, max_price, max_price_per_gpu, provider,
-                        region, country, spot, min_reliability, min_vcpus, min_ram, min_disk,
-                        available, where)  # fmt: skip
+    query = build_query(
+        gpu=gpu, min_gpus=min_gpus, max_gpus=max_gpus, min_vram=min_vram, max_price=max_price,
+        max_price_per_gpu=max_price_per_gpu, provider=provider, region=region, country=country,
+        spot=spot, min_reliability=min_reliability, min_vcpus=min_vcpus, min_ram=min_ram,
+        min_disk=min_disk, available=available, where=where,
+    )  # fmt: skip
     # Validate presentation flags before any network traffic.
     valid = group_columns(group_by) if group_by else render.OFFER_FIELDS
     columns = render.parse_fields(fields, valid)

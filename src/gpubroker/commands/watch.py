@@ -68,8 +68,9 @@ def watch(
     st = o.state(ctx)
     output = o.output_format(ctx, fmt, as_json)
     query = build_query(
-        gpu, min_gpus, max_gpus, min_vram, max_price, max_price_per_gpu, provider, region,
-        country, spot, min_reliability, None, None, None, available, where,
+        gpu=gpu, min_gpus=min_gpus, max_gpus=max_gpus, min_vram=min_vram, max_price=max_price,
+        max_price_per_gpu=max_price_per_gpu, provider=provider, region=region, country=country,
+        spot=spot, min_reliability=min_reliability, available=available, where=where,
     )  # fmt: skip
     if not include_catalog:
         query = query.model_copy(update={"where": _and(query.where, "source != catalog")})
