@@ -115,21 +115,27 @@ def open_race(directory: str, procs: int, rounds: int) -> int:
 def slow_collect(sleep_s: float, timeout_s: float) -> int:
     from gpubroker.offers import OfferCollector
     from gpubroker.providers import PROVIDERS
-    from gpubroker.providers.base import Provider
+    from gpubroker.providers.base import FetchResult, Provider
+    from gpubroker.runtime import Runtime
     from gpubroker.settings import Settings
 
     class Slow(Provider):
         name = "slow"
         label = "Slow"
 
-        def fetch_offers(self, client, query=None):  # type: ignore[no-untyped-def]
+        def _fetch(self, session):  # type: ignore[no-untyped-def]
             time.sleep(sleep_s)
-            return []
+            return FetchResult([])
 
     PROVIDERS.clear()
     PROVIDERS["slow"] = Slow
     t0 = time.monotonic()
-    result = OfferCollector(Settings(provider_timeout_s=timeout_s), None).collect(["slow"])
+    settings = Settings(provider_timeout_s=timeout_s)
+    runtime = Runtime(settings=settings)
+    collector = OfferCollector(
+        settings, None, client_factory=runtime.http_client, provider_factory=runtime.provider
+    )
+    result = collector.collect(["slow"])
     elapsed = time.monotonic() - t0
     print(json.dumps({"status": result.statuses[0].status.value, "collect_s": elapsed}))
     sys.stdout.flush()

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 import pytest
 
-from gpubroker.broker import SORT_FIELDS, Broker, group_offers, sort_offers
+from gpubroker.broker import Broker
 from gpubroker.errors import (
     NoProvidersAvailableError,
     NotFoundError,
@@ -22,9 +21,11 @@ from gpubroker.errors import (
 from gpubroker.models import Offer, ProviderState, Query, RankedOffer, Source
 from gpubroker.offers import known_providers
 from gpubroker.providers import PROVIDERS
-from gpubroker.providers.base import CredentialSpec, Provider, make_offer
+from gpubroker.providers.base import CredentialSpec, FetchResult, FetchSession, Provider, make_offer
 from gpubroker.providers.catalog import catalog_providers, load_catalog
+from gpubroker.ranking.views import group_offers, sort_offers
 from gpubroker.settings import Settings
+from gpubroker.vocabulary import SORT_FIELDS
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 H100_MODELS = {"H100-SXM", "H100-PCIE", "H100-NVL"}
@@ -63,7 +64,7 @@ class Failing(Provider):
     label: ClassVar[str] = "Fake"
     calls: ClassVar[int] = 0
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
         type(self).calls += 1
         raise ProviderHTTPError(self.name, 503, f"{self.name}: HTTP 503 Service Unavailable")
 
@@ -73,12 +74,14 @@ class Working(Provider):
     label: ClassVar[str] = "Fake"
     credentials: ClassVar[tuple[CredentialSpec, ...]] = (CredentialSpec("api_key", "FAKE_API_KEY"),)
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
-        return [
-            offer("fake", "a", 2.0),
-            offer("fake", "b", 6.0, count=2),
-            offer("fake", "c", 1.0, gpu="A100 80GB"),
-        ]
+    def _fetch(self, session: FetchSession) -> FetchResult:
+        return FetchResult(
+            [
+                offer("fake", "a", 2.0),
+                offer("fake", "b", 6.0, count=2),
+                offer("fake", "c", 1.0, gpu="A100 80GB"),
+            ]
+        )
 
 
 @pytest.fixture
@@ -130,11 +133,16 @@ def test_limit_keeps_first_n_and_counts_all(no_live: None, broker: Broker) -> No
     assert limited.total_matched == full.total_matched == len(catalog_h100())
 
 
-def test_limit_below_one_is_usage_error(no_live: None, broker: Broker) -> None:
+def test_negative_limit_is_usage_error_and_zero_means_every_offer(
+    no_live: None, broker: Broker
+) -> None:
     with pytest.raises(UsageError) as info:
-        broker.search(offline=True, limit=0)
-    assert str(info.value) == "--limit must be at least 1"
+        broker.search(offline=True, limit=-1)
+    assert str(info.value) == "limit must be 0 (every offer) or more"
+    assert info.value.params == ("limit",)
     assert info.value.exit_code == 2
+    every = broker.search(offline=True, limit=0)
+    assert len(every.offers) == every.total_matched == len(load_catalog())
 
 
 def test_sort_by_price_ascending(no_live: None, broker: Broker) -> None:
@@ -264,7 +272,7 @@ def test_strict_with_a_failing_provider_raises_unavailable(
         broker.search(Query(gpus=["h100"]), strict=True)
 
     assert info.value.exit_code == 5
-    assert str(info.value) == "--strict: providers failed: fake (error)"
+    assert str(info.value) == "providers failed (strict): fake (error)"
 
 
 def test_failing_provider_without_strict_still_returns_the_others(
@@ -346,7 +354,7 @@ def test_fresh_and_offline_contradict(no_live: None, broker: Broker) -> None:
     with pytest.raises(UsageError) as info:
         broker.search(Query(gpus=["h100"]), fresh=True, offline=True)
     assert info.value.exit_code == 2
-    assert str(info.value) == "--fresh and --offline contradict each other"
+    assert str(info.value) == "fresh and offline contradict each other"
 
 
 def test_unknown_provider_lists_valid_names(no_live: None, broker: Broker) -> None:

@@ -238,12 +238,12 @@ def test_config_roundtrip(hermetic_env: Path) -> None:
     assert out.strip() == str(hermetic_env / "config.toml")
     assert invoke("config", "set", "limit", "7")[0] == 0
     assert invoke("config", "get", "limit")[1].strip() == "7"
-    assert invoke("config", "set", "aws_regions", "us-east-1,eu-west-1")[0] == 0
+    assert invoke("config", "set", "regions", "aws=us-east-1,eu-west-1;gcp=us-east4")[0] == 0
     _, out, _ = invoke("config", "show", "--json")
     data = json.loads(out)
     assert data["profile"] == "default"
     assert data["settings"]["limit"] == 7
-    assert data["settings"]["aws_regions"] == ["us-east-1", "eu-west-1"]
+    assert data["settings"]["regions"] == {"aws": ["us-east-1", "eu-west-1"], "gcp": ["us-east4"]}
     _, out, _ = invoke("browse", "--gpu", "h100", "--format", "csv")
     assert len(out.splitlines()) == 8  # header + limit from config
     assert invoke("config", "unset", "limit")[0] == 0

@@ -206,7 +206,7 @@ def test_query_unknown_gpu_raises() -> None:
 
 
 def test_query_min_gpus_above_max_gpus_raises() -> None:
-    with pytest.raises(UsageError, match="--min-gpus 4 is above --max-gpus 2") as info:
+    with pytest.raises(UsageError, match="min_gpus 4 is above max_gpus 2") as info:
         compile_query(Query(min_gpus=4, max_gpus=2))
     assert info.value.exit_code == 2
 
@@ -426,7 +426,8 @@ def _raise(text: str) -> QuerySyntaxError:
     err = info.value
     assert isinstance(err, UsageError)
     assert err.exit_code == 2
-    assert str(err).startswith("bad --where expression")
+    assert str(err).startswith("where: ")
+    assert err.params == ("where",)
     return err
 
 

@@ -74,9 +74,9 @@ def test_ses_and_sns_alerts_reach_aws(moto_env: str) -> None:
 
 
 def test_unverified_sender_is_an_aws_error(moto_env: str) -> None:
-    from gpubroker.errors import ProviderError
+    from gpubroker.errors import RemoteError
 
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(RemoteError) as info:
         notify.alert([offer()], email="ops@example.com", sender="nobody@example.com")
     assert info.value.exit_code == 5
     assert "MessageRejected" in str(info.value)

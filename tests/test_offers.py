@@ -25,8 +25,15 @@ from gpubroker.http import make_client
 from gpubroker.models import Offer, ProviderState, ProviderStatus, Query, Source
 from gpubroker.offers import Collected, Mode, OfferCollector, select_providers
 from gpubroker.providers import PROVIDERS
-from gpubroker.providers.base import CredentialSpec, Provider, make_offer
+from gpubroker.providers.base import (
+    CredentialSpec,
+    FetchResult,
+    FetchSession,
+    Provider,
+    make_offer,
+)
 from gpubroker.providers.catalog import load_catalog
+from gpubroker.runtime import Runtime
 from gpubroker.settings import Settings
 from gpubroker.store import Store, summarize_prices
 from tests.conftest import MemoryKeyring, load_fixture
@@ -86,14 +93,13 @@ class FakeBase(Provider):
     calls: ClassVar[list[float]]
     stop: ClassVar[threading.Event]
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
         type(self).calls.append(time.monotonic())
         if self.sleep_s:
             type(self).stop.wait(self.sleep_s)
-        self.last_truncated = self.truncated
         if isinstance(self.result, BaseException):
             raise self.result
-        return list(self.result)
+        return FetchResult(list(self.result), truncated=self.truncated)
 
 
 FakeFactory = Callable[..., type[FakeBase]]
@@ -154,12 +160,18 @@ def make_collector(
     client_factory: Callable[[], httpx.Client] | None = None,
 ) -> OfferCollector:
     settings = Settings(cache_ttl_s=ttl, provider_timeout_s=timeout, deadline_s=deadline)
+    runtime = Runtime(
+        settings=settings,
+        now=clock,
+        provider_factory=provider_factory,
+        http_client_factory=client_factory,
+    )
     return OfferCollector(
         settings,
         store,
         now=clock,
-        provider_factory=provider_factory,
-        client_factory=client_factory,
+        provider_factory=runtime.provider,
+        client_factory=runtime.http_client,
     )
 
 
@@ -546,15 +558,15 @@ def test_overall_deadline_caps_the_per_provider_timeout(
 VAST_URL = "https://console.vast.ai/api/v0/bundles/"
 
 
-def test_vastai_500_is_retried_then_ok(
+def test_vastai_503_is_retried_then_ok(
     http_mock: respx.MockRouter, store: Store, clock: Clock
 ) -> None:
     answers: list[int] = []
 
     def respond(request: httpx.Request) -> httpx.Response:
         if not answers:
-            answers.append(500)
-            return httpx.Response(500, json={"error": "boom"})
+            answers.append(503)
+            return httpx.Response(503, json={"error": "boom"})
         kind = json.loads(request.content)["type"]
         name = "bundles_bid.json" if kind == "bid" else "bundles_ondemand.json"
         answers.append(200)
@@ -572,7 +584,7 @@ def test_vastai_500_is_retried_then_ok(
     assert (status.provider, status.status, status.count) == ("vastai", ProviderState.OK, 6)
     assert status.message is None
     assert route.call_count == 3
-    assert answers == [500, 200, 200]
+    assert answers == [503, 200, 200]
     assert len(sleeps) == 1
     assert sorted(o.id for o in result.offers) == [
         "vastai:21873645:ondemand",
@@ -727,10 +739,10 @@ def test_providers_fetch_whole_listings_so_the_cache_serves_any_query(
         calls: ClassVar[list[float]] = []
         stop: ClassVar[threading.Event] = threading.Event()
 
-        def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
-            seen.append(query)
+        def _fetch(self, session: FetchSession) -> FetchResult:
+            seen.append(None)
             listing = [offer("filtering", "a", 2.0), offer("filtering", "b", 0.7, spot=True)]
-            return [o for o in listing if query is None or query.spot in (None, o.spot)]
+            return FetchResult(listing)
 
     PROVIDERS["filtering"] = Filtering
     try:
@@ -740,18 +752,25 @@ def test_providers_fetch_whole_listings_so_the_cache_serves_any_query(
     finally:
         del PROVIDERS["filtering"]
         broker.close()
-    assert seen == [None]  # one live fetch, unfiltered; the second search used the cache
+    assert seen == [None]  # one live fetch of the whole listing; the second used the cache
     assert [o.id for o in on_demand.offers] == ["filtering:a"]
     assert [o.id for o in spot.offers] == ["filtering:b"]
     assert spot.statuses[0].status is ProviderState.CACHED
 
 
 def test_region_settings_reach_the_providers() -> None:
-    from gpubroker.providers.gcp import GcpProvider
+    from gpubroker.providers.gcp import DEFAULT_REGIONS, GcpProvider
 
-    custom = OfferCollector(Settings(gcp_regions=["asia-east1"]), None)
-    assert custom.provider_factory(GcpProvider, {"api_key": "k"}).options == {
-        "regions": ["asia-east1"]
-    }
-    default = OfferCollector(Settings(), None)
-    assert default.provider_factory(GcpProvider, {"api_key": "k"}).options == {}
+    custom = Runtime(settings=Settings(regions={"gcp": ["asia-east1"]}))
+    assert custom.provider(GcpProvider, {"api_key": "k"}).regions == ["asia-east1"]
+    default = Runtime(settings=Settings())
+    assert default.provider(GcpProvider, {"api_key": "k"}).regions == list(DEFAULT_REGIONS)
+
+
+def test_legacy_region_settings_are_read_into_the_mapping(tmp_path: Path) -> None:
+    from gpubroker.settings import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text('[default]\naws_regions = ["eu-west-1"]\n', encoding="utf-8")
+    settings = load_settings(home=tmp_path)
+    assert settings.regions == {"aws": ["eu-west-1"]}

@@ -21,7 +21,7 @@ from gpubroker.store import Store
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 WORKER = Path(__file__).parent / "_concurrency_worker.py"
-ALL_MIGRATIONS = ["m001_offers_cache", "m002_fetches", "m003_price_history"]
+ALL_MIGRATIONS = [name for name, _ in store_mod.MIGRATIONS]
 
 
 def offer(provider: str, native_id: str, price: float = 2.0, **kw: Any) -> Offer:
@@ -234,6 +234,7 @@ def test_record_fetch_and_last_fetch(store: Store) -> None:
         "latency_ms": 300.0,
         "message": "p: timed out",
         "truncated": 0,
+        "skipped": {},
     }
     ok = store.last_fetch("p", ok_only=True)
     assert ok is not None

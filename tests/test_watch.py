@@ -6,17 +6,17 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from unittest.mock import ANY
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from gpubroker import notify
 from gpubroker.cli import app
 from gpubroker.commands import watch as watch_cmd
-from gpubroker.models import Offer, Query
+from gpubroker.models import Offer
 from gpubroker.providers import PROVIDERS
-from gpubroker.providers.base import Provider, make_offer
+from gpubroker.providers.base import FetchResult, FetchSession, Provider, make_offer
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -42,9 +42,9 @@ class FakeCloud(Provider):
     rounds: ClassVar[list[list[Offer]]] = []
     calls: ClassVar[int] = 0
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
         FakeCloud.calls += 1
-        return FakeCloud.rounds[min(FakeCloud.calls - 1, len(FakeCloud.rounds) - 1)]
+        return FetchResult(FakeCloud.rounds[min(FakeCloud.calls - 1, len(FakeCloud.rounds) - 1)])
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +95,15 @@ def test_alerts_once_on_match(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notify, "alert", fake_alert)
     result = invoke("--gpu", "h100", "--max-price", "3", "--notify-sms", "+593991234567")
     assert result.exit_code == 0
-    assert sent == [{"ids": ["fakecloud:a"], "email": None, "sender": None, "sms": "+593991234567"}]
+    assert sent == [
+        {
+            "ids": ["fakecloud:a"],
+            "email": None,
+            "sender": None,
+            "sms": "+593991234567",
+            "client_factory": ANY,
+        }
+    ]
 
 
 @pytest.mark.parametrize(

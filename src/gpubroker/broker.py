@@ -1,37 +1,35 @@
-"""The Broker facade: the public Python API, and exactly what the CLI calls."""
+"""The Broker facade: the public Python API, and exactly what the CLI calls.
+
+`Broker` builds the composition root (`gpubroker.runtime.Runtime`) and exposes one service
+per capability, each in its own module:
+
+- ``broker.offers``: search, refresh, one offer, price history, provider status
+  (`gpubroker.offers.service.OfferService`);
+- ``broker.gpus``: the GPU registry (`gpubroker.gpus`);
+- ``broker.keys``: provider credentials in the OS keyring (`gpubroker.credentials`);
+- ``broker.config``: profile settings in config.toml (`gpubroker.settings`).
+
+The most used calls are forwarded (``broker.search(...)`` is ``broker.offers.search(...)``).
+Services are built on first use, so ``Broker()`` opens nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from gpubroker import gpus
-from gpubroker import settings as settings_mod
-from gpubroker.errors import (
-    NoProvidersAvailableError,
-    NotFoundError,
-    UnavailableError,
-    UsageError,
-)
 from gpubroker.models import Offer, ProviderStatus, Query, SearchResult
-from gpubroker.offers import Mode, OfferCollector, known_providers, select_providers
-from gpubroker.providers import PROVIDERS
-from gpubroker.providers.base import Provider
-from gpubroker.providers.catalog import load_catalog
-from gpubroker.ranking import compile_query, rank, resolve_weights
-from gpubroker.ranking.views import (
-    GROUP_BY,
-    SORT_FIELDS,
-    group_columns,
-    group_offers,
-    sort_offers,
-)
-from gpubroker.settings import Settings
-from gpubroker.store import Store
+from gpubroker.runtime import AwsClientFactory, HttpClientFactory, ProviderFactory, Runtime
+
+if TYPE_CHECKING:
+    from gpubroker.config_service import ConfigService
+    from gpubroker.credentials import KeyService
+    from gpubroker.gpus import GpuRegistry
+    from gpubroker.offers.service import OfferService
+    from gpubroker.settings import Settings
 
 
 class Broker:
@@ -41,13 +39,17 @@ class Broker:
         home: state directory (default ``$GPUBROKER_HOME`` or the platform app dir).
         profile: settings profile (default ``$GPUBROKER_PROFILE`` or ``default``).
         settings: explicit settings (skips config.toml and env resolution).
+        overrides: settings given as flags, the highest precedence.
         now: clock, injectable for tests.
         client_factory: builds the shared provider HTTP client (tests inject mocks).
         provider_factory: builds provider instances (tests inject fakes).
+        aws_client_factory: builds boto3 clients, ``(service, region) -> client``.
+        runtime: a ready composition root (wins over every argument above).
 
     Example:
         >>> from gpubroker import Broker, Query
-        >>> result = Broker().search(Query(gpus=["h100"]), offline=True)  # doctest: +SKIP
+        >>> with Broker() as broker:  # doctest: +SKIP
+        ...     result = broker.search(Query(gpus=["h100"]), offline=True)
         >>> result.offers[0].provider  # doctest: +SKIP
         'lambda'
     """
@@ -60,38 +62,35 @@ class Broker:
         settings: Settings | None = None,
         overrides: Mapping[str, Any] | None = None,
         now: Callable[[], datetime] | None = None,
-        client_factory: Callable[[], httpx.Client] | None = None,
-        provider_factory: Callable[[type[Provider], dict[str, str]], Provider] | None = None,
+        client_factory: HttpClientFactory | None = None,
+        provider_factory: ProviderFactory | None = None,
+        aws_client_factory: AwsClientFactory | None = None,
+        runtime: Runtime | None = None,
     ) -> None:
-        self.home = Path(home).expanduser() if home is not None else None
-        self.profile = profile
-        self.settings = settings or settings_mod.load_settings(
-            profile, dict(overrides or {}), home=self.home
+        self.runtime = runtime or Runtime(
+            home,
+            profile,
+            settings=settings,
+            overrides=overrides,
+            now=now,
+            http_client_factory=client_factory,
+            provider_factory=provider_factory,
+            aws_client_factory=aws_client_factory,
         )
-        self.now = now or (lambda: datetime.now(UTC))
-        self._client_factory = client_factory
-        self._provider_factory = provider_factory
-        self._store: Store | None = None
 
-    # -- state ----------------------------------------------------------------------------
+    # -- lifecycle ------------------------------------------------------------------------
 
     @property
-    def home_dir(self) -> Path:
-        if self.home is not None:
-            self.home.mkdir(parents=True, exist_ok=True)
-            return self.home
-        return settings_mod.home_dir()
+    def settings(self) -> Settings:
+        """The resolved settings of the profile."""
+        return self.runtime.settings
 
     @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store(settings_mod.db_path(self.home_dir), now=self.now)
-        return self._store
+    def profile(self) -> str:
+        return self.runtime.profile
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self.runtime.close()
 
     def __enter__(self) -> Broker:
         return self
@@ -99,91 +98,41 @@ class Broker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def collector(self) -> OfferCollector:
-        return OfferCollector(
-            self.settings,
-            self.store,
-            client_factory=self._client_factory,
-            provider_factory=self._provider_factory,
-            now=self.now,
-        )
+    # -- services -------------------------------------------------------------------------
 
-    # -- offers ---------------------------------------------------------------------------
+    @cached_property
+    def offers(self) -> OfferService:
+        """Search, refresh, one offer, price history, provider status."""
+        from gpubroker.offers.service import OfferService
 
-    def _mode(self, fresh: bool, offline: bool) -> Mode:
-        if fresh and offline:
-            raise UsageError("--fresh and --offline contradict each other")
-        if offline or self.settings.offline:
-            return Mode.OFFLINE
-        return Mode.FRESH if fresh else Mode.AUTO
+        return OfferService(self.runtime)
 
-    def search(
-        self,
-        query: Query | None = None,
-        *,
-        preset: str | None = None,
-        weights: Mapping[str, float] | None = None,
-        explain: bool = False,
-        hours: float | None = None,
-        sort: str | None = None,
-        limit: int | None = None,
-        fresh: bool = False,
-        offline: bool = False,
-        strict: bool = False,
-        on_progress: Callable[[ProviderStatus], None] | None = None,
-    ) -> SearchResult:
-        """Find offers matching a query, ranked with TOPSIS, best first.
+    @cached_property
+    def gpus(self) -> GpuRegistry:
+        """The GPU registry: names, aliases, specs."""
+        from gpubroker.gpus import GpuRegistry
 
-        Args:
-            query: filters (default: everything).
-            preset: ranking preset; default from settings (``balanced``).
-            weights: explicit criterion weights; win over the preset.
-            explain: attach per-criterion contributions.
-            hours: attach the total cost for that many hours.
-            sort: a field to sort by instead of rank (``-field`` descending).
-            limit: keep only the first N offers (``total_matched`` counts them all).
-            fresh: ignore the cache TTL and fetch live.
-            offline: never touch the network (cache, then bundled catalog).
-            strict: raise when any provider fails.
+        return GpuRegistry()
 
-        Returns:
-            The ranked offers plus one status per provider.
+    @cached_property
+    def keys(self) -> KeyService:
+        """Provider credentials: where each comes from, store and delete (never shown)."""
+        from gpubroker.credentials import KeyService
 
-        Raises:
-            UsageError: bad filters, names or weights (exit 2).
-            NoProvidersAvailableError: every provider failed and nothing could be shown.
-            UnavailableError: with ``strict``, when any provider failed.
-        """
-        query = query or Query()
-        if hours is not None and hours <= 0:
-            raise UsageError("--hours must be positive")
-        if limit is not None and limit < 1:
-            raise UsageError("--limit must be at least 1")
-        chosen_weights = resolve_weights(preset or self.settings.optimize, weights)
-        predicate = compile_query(query)  # validate input before any network
-        providers = select_providers(query.providers or self.settings.providers)
-        mode = self._mode(fresh, offline)
-        collected = self.collector().collect(providers, mode=mode, on_progress=on_progress)
-        failed = [s for s in collected.statuses if s.failed]
-        if strict and failed:
-            names = ", ".join(f"{s.provider} ({s.status.value})" for s in failed)
-            raise UnavailableError(f"--strict: providers failed: {names}")
-        if failed and len(failed) == len(collected.statuses) and not collected.offers:
-            raise NoProvidersAvailableError(
-                "no provider could be reached and no cached or catalog offers exist for them: "
-                + "; ".join(s.message or s.status.value for s in failed)
-            )
-        matched = [o for o in collected.offers if predicate(o)]
-        ranked = rank(matched, weights=chosen_weights, explain=explain, hours=hours)
-        if sort:
-            ranked = sort_offers(ranked, sort)
-        shown = ranked[:limit] if limit else ranked
-        return SearchResult(
-            offers=shown,
-            statuses=collected.statuses,
-            total_matched=len(ranked),
-            criteria=chosen_weights,
-        )
+        return KeyService()
+
+    @cached_property
+    def config(self) -> ConfigService:
+        """The profile's settings in config.toml: show with sources, get, set, unset."""
+        from gpubroker.config_service import ConfigService
+
+        return ConfigService(self.runtime)
+
+    # -- the most used calls, forwarded ---------------------------------------------------
+
+    def search(self, query: Query | None = None, **kwargs: Any) -> SearchResult:
+        """`OfferService.search`: offers matching ``query``, ranked best first."""
+        return self.offers.search(query, **kwargs)
 
     def refresh(
         self,
@@ -191,87 +140,22 @@ class Broker:
         *,
         on_progress: Callable[[ProviderStatus], None] | None = None,
     ) -> list[ProviderStatus]:
-        """Fetch live offers now from the given providers (default: all live providers)."""
-        names = select_providers(providers)
-        live = [n for n in names if n in PROVIDERS]
-        if not live:
-            raise UsageError(
-                f"no live provider among {', '.join(names)}; live ones: {', '.join(PROVIDERS)}"
-            )
-        return self.collector().collect(live, mode=Mode.FRESH, on_progress=on_progress).statuses
+        """`OfferService.refresh`: fetch live offers now."""
+        return self.offers.refresh(providers, on_progress=on_progress)
 
     def get_offer(self, offer_id: str) -> Offer:
-        """One offer by id, from the cache or the catalog.
-
-        Raises:
-            NotFoundError: no such offer.
-        """
-        offer = self.store.get_offer(offer_id)
-        if offer is not None:
-            return offer
-        for offer in load_catalog():
-            if offer.id == offer_id:
-                return offer
-        raise NotFoundError(
-            f"no offer {offer_id!r} in the cache or the catalog",
-            hint="ids look like provider:native-id; run `gpubroker browse --fields id`",
-        )
+        """`OfferService.get`: one offer by id, from the cache or the catalog."""
+        return self.offers.get(offer_id)
 
     def price_history(
         self, gpu: str, *, provider: str | None = None, days: float = 30
     ) -> list[dict[str, Any]]:
-        """Price history rows (per provider, GPU model, spot) for a GPU name or family."""
-        if days <= 0:
-            raise UsageError("--days must be positive")
-        names = [spec.name for spec in gpus.resolve_query(gpu)]
-        if provider:
-            select_providers([provider])
-        return self.store.price_history(names, provider=provider, days=days)
+        """`OfferService.history`: price percentiles per refresh for a GPU."""
+        return self.offers.history(gpu, provider=provider, days=days)
 
     def provider_info(self) -> list[dict[str, Any]]:
-        """Name, auth needs, credential source, last fetch and status for every provider."""
-        from gpubroker import credentials
-
-        rows = []
-        for name in known_providers():
-            cls = PROVIDERS.get(name)
-            if cls is None:
-                rows.append(
-                    {
-                        "provider": name,
-                        "label": name,
-                        "live": False,
-                        "needs_auth": False,
-                        "credentials": "n/a",
-                        "last_fetch_at": None,
-                        "status": "catalog",
-                        "count": sum(1 for o in load_catalog() if o.provider == name),
-                        "latency_ms": None,
-                    }
-                )
-                continue
-            states = credentials.states(cls)
-            if not states:
-                cred = "aws chain" if name == "aws" else "none needed"
-            else:
-                cred = ", ".join(
-                    f"{s.field}={s.source}" + ("" if s.required else " (optional)") for s in states
-                )
-            last = self.store.last_fetch(name)
-            rows.append(
-                {
-                    "provider": name,
-                    "label": cls.label,
-                    "live": True,
-                    "needs_auth": cls.needs_auth(),
-                    "credentials": cred,
-                    "last_fetch_at": last["started_at"] if last else None,
-                    "status": last["status"] if last else "never fetched",
-                    "count": last["count"] if last else None,
-                    "latency_ms": last["latency_ms"] if last else None,
-                }
-            )
-        return rows
+        """`OfferService.provider_info`: every provider's needs and last fetch."""
+        return self.offers.provider_info()
 
 
 def search(query: Query | None = None, **kwargs: Any) -> SearchResult:
@@ -280,13 +164,4 @@ def search(query: Query | None = None, **kwargs: Any) -> SearchResult:
         return broker.search(query, **kwargs)
 
 
-__all__ = [
-    "GROUP_BY",
-    "SORT_FIELDS",
-    "Broker",
-    "group_columns",
-    "group_offers",
-    "rank",
-    "search",
-    "sort_offers",
-]
+__all__ = ["Broker", "search"]

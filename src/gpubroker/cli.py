@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from typing import Annotated, Any
@@ -12,15 +13,16 @@ from typer.core import TyperGroup
 
 from gpubroker import __version__
 from gpubroker.commands import browse, config, gpus, keys, offers, providers, watch
-from gpubroker.commands._options import AppState, state
+from gpubroker.commands._options import AppState, flag_for, state
 from gpubroker.errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_NOT_FOUND,
     EXIT_USAGE,
     GpubrokerError,
+    UsageError,
 )
-from gpubroker.settings import EnvVars, OutputFormat
+from gpubroker.vocabulary import EnvVars, OutputFormat
 
 
 def _debug_enabled(ctx_obj: Any = None) -> bool:
@@ -29,11 +31,20 @@ def _debug_enabled(ctx_obj: Any = None) -> bool:
     return os.environ.get(EnvVars.DEBUG, "").lower() in ("1", "true", "yes")
 
 
+def cli_message(exc: GpubrokerError) -> str:
+    """The error's message as a CLI user should read it: parameters named by their flags."""
+    message = exc.message
+    if isinstance(exc, UsageError):
+        for param in exc.params:
+            message = re.sub(rf"(?<![\w-]){re.escape(param)}(?!\w)", flag_for(param), message)
+    return message
+
+
 def report_error(exc: GpubrokerError, debug: bool) -> None:
     """`Error: <message>` (+ hint) on stderr; a traceback only in debug mode, never locals."""
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
-    print(f"Error: {exc.message}", file=sys.stderr)
+    print(f"Error: {cli_message(exc)}", file=sys.stderr)
     if exc.hint:
         print(f"Hint: {exc.hint}", file=sys.stderr)
     elif not debug and exc.exit_code not in (EXIT_USAGE, EXIT_NOT_FOUND):

@@ -161,3 +161,85 @@ def delete(provider: str, field: str) -> None:
         raise KeyringUnavailableError(
             f"cannot delete {provider}.{field} from the keyring ({type(exc).__name__})"
         ) from None
+
+
+class KeyService:
+    """Provider credentials as a service (``Broker.keys``): never returns a secret value."""
+
+    NO_KEYRING_HINT = NO_KEYRING_HINT
+
+    def specs(self, provider: str, field: str | None = None) -> tuple[str, list[CredentialSpec]]:
+        """The provider's registered name and the credential specs to act on.
+
+        Raises:
+            UnknownProviderError: no such provider.
+            UsageError: the provider takes no credentials, or has no such field.
+        """
+        from gpubroker.errors import UsageError
+        from gpubroker.providers import get_provider
+
+        cls = get_provider(provider)
+        specs = list(cls.credentials)
+        if not specs:
+            extra = ""
+            if cls.name == "aws":
+                extra = " (it uses the AWS credential chain: `aws configure`, AWS_PROFILE, SSO)"
+            raise UsageError(f"{cls.name} takes no gpubroker credentials{extra}")
+        if field:
+            specs = [s for s in specs if s.field == field]
+            if not specs:
+                valid = ", ".join(s.field for s in cls.credentials)
+                raise UsageError(
+                    f"field: {cls.name} has no credential {field!r}; fields: {valid}",
+                    param="field",
+                )
+        return cls.name, specs
+
+    def require_keyring(self, provider: str, specs: list[CredentialSpec]) -> None:
+        """Raise `KeyringUnavailableError` now, before anyone is asked for a secret."""
+        if not keyring_available():
+            env = " and ".join(s.env_var for s in specs)
+            raise KeyringUnavailableError(
+                f"cannot store {provider} credentials: {NO_KEYRING_HINT}",
+                hint=f"export {env}=... in this shell or your CI secrets" if env else None,
+            )
+
+    def set(self, provider: str, field: str, value: str) -> None:
+        """Store one credential in the OS keyring.
+
+        Raises:
+            UsageError: empty value; KeyringUnavailableError: no usable keyring.
+        """
+        from gpubroker.errors import UsageError
+
+        name, specs = self.specs(provider, field)
+        if not value.strip():
+            raise UsageError(f"empty value for {name} {field}; nothing stored")
+        store(name, field, value.strip(), env_var=specs[0].env_var)
+
+    def delete(self, provider: str, field: str | None = None) -> list[str]:
+        """Delete the provider's stored credential(s); returns the fields deleted."""
+        name, specs = self.specs(provider, field)
+        for spec in specs:
+            delete(name, spec.field)
+        return [spec.field for spec in specs]
+
+    def list(self) -> list[dict[str, object]]:
+        """Every provider credential and where it comes from (env, keyring, missing)."""
+        from gpubroker.providers import PROVIDERS
+
+        return [
+            {
+                "provider": state.provider,
+                "field": state.field,
+                "env_var": state.env_var,
+                "required": state.required,
+                "source": state.source,
+            }
+            for cls in PROVIDERS.values()
+            for state in states(cls)
+        ]
+
+    @staticmethod
+    def keyring_available() -> bool:
+        return keyring_available()

@@ -15,16 +15,23 @@
     │   ├── InvalidCredentialsError (4)
     │   └── KeyringUnavailableError (4)
     ├── UnavailableError (5)                network, 5xx, timeouts, AWS
-    │   ├── ProviderError (5)               carries .provider
-    │   │   ├── ProviderHTTPError (5)
-    │   │   ├── ProviderTimeoutError (5)
-    │   │   └── ProviderResponseError (5)   payload not in the expected shape
+    │   ├── RemoteError (5)                 a remote service failed; carries .service
+    │   │   ├── RemoteTimeoutError (5)
+    │   │   ├── RemoteResponseError (5)     answer not in the expected shape
+    │   │   └── ProviderError (5)           a GPU provider failed; carries .provider
+    │   │       ├── ProviderHTTPError (5)
+    │   │       ├── ProviderTimeoutError (5)
+    │   │       └── ProviderResponseError (5)
     │   └── NoProvidersAvailableError (5)   every provider failed
     ├── RefusedError (6)                    validation, limits, budget, confirmation missing
     └── StoreError (1)                      local database problems
 
-Messages never contain secrets: provider errors are built from status codes and
-payload shapes, never from request headers.
+Messages never contain secrets: remote errors are built from status codes and payload
+shapes, never from request headers, and `gpubroker.remote` redacts every known credential
+value from the text a server sends back.
+
+Library errors speak of parameters (``hours must be positive``); `UsageError.param` names
+the parameter so that the CLI can speak of its flag instead (``--hours must be positive``).
 """
 
 from __future__ import annotations
@@ -61,9 +68,29 @@ class GpubrokerError(Exception):
 
 
 class UsageError(GpubrokerError):
-    """Bad input from the user: a flag, an expression, a weight, a config value."""
+    """Bad input from the user: a parameter, an expression, a weight, a config value.
+
+    Attributes:
+        params: the library parameters the message names (``hours``, ``where``); the CLI
+            swaps each for the flag it came from.
+    """
 
     exit_code = EXIT_USAGE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        param: str | tuple[str, ...] | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.params: tuple[str, ...] = (param,) if isinstance(param, str) else tuple(param or ())
+
+    @property
+    def param(self) -> str | None:
+        """The first parameter the message is about, if any."""
+        return self.params[0] if self.params else None
 
 
 class UnknownGPUError(UsageError):
@@ -88,12 +115,12 @@ class AmbiguousGPUError(UsageError):
 
 
 class QuerySyntaxError(UsageError):
-    """A `--where` expression that does not parse; names the offending token."""
+    """A ``where`` expression that does not parse; names the offending token."""
 
     def __init__(self, message: str, token: str | None = None, position: int | None = None) -> None:
         self.token = token
         self.position = position
-        super().__init__(message)
+        super().__init__(message, param="where")
 
 
 class UnknownProviderError(UsageError):
@@ -126,7 +153,17 @@ class MissingCredentialsError(CredentialsError):
 
 
 class InvalidCredentialsError(CredentialsError):
-    """A provider rejected the credential (HTTP 401/403)."""
+    """A remote service rejected the credential (HTTP 401/403, AWS AccessDenied).
+
+    Attributes:
+        service: the provider or service that refused (``lambda``, ``ecs``, ``api``).
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, service: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.service = service
 
 
 class KeyringUnavailableError(CredentialsError):
@@ -139,30 +176,75 @@ class UnavailableError(GpubrokerError):
     exit_code = EXIT_UNAVAILABLE
 
 
-class ProviderError(UnavailableError):
+class RemoteError(UnavailableError):
+    """A remote service (a provider, AWS, the hosted API) failed or could not be reached.
+
+    Attributes:
+        service: who failed: a provider name, an AWS service (``ecs``), or ``api``.
+        status_code: the HTTP status, when the service answered with one.
+        retry_after_s: the server's ``Retry-After``, when it sent one.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        message: str,
+        *,
+        hint: str | None = None,
+        status_code: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        self.service = service
+        self.status_code = status_code
+        self.retry_after_s = retry_after_s
+        super().__init__(message, hint=hint)
+
+
+class RemoteTimeoutError(RemoteError):
+    """The remote service did not answer in time."""
+
+
+class RemoteResponseError(RemoteError):
+    """The remote service answered, but not with what its contract documents."""
+
+
+class ProviderError(RemoteError):
     """A provider fetch failed. Carries the provider's name."""
 
-    def __init__(self, provider: str, message: str, *, hint: str | None = None) -> None:
-        self.provider = provider
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        hint: str | None = None,
+        status_code: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(
+            provider, message, hint=hint, status_code=status_code, retry_after_s=retry_after_s
+        )
+
+    @property
+    def provider(self) -> str:
+        return self.service
 
 
 class ProviderHTTPError(ProviderError):
     """The provider answered with an HTTP error status."""
 
+    status_code: int
+
     def __init__(
         self, provider: str, status_code: int, message: str, *, retry_after_s: float | None = None
     ) -> None:
-        self.status_code = status_code
-        self.retry_after_s = retry_after_s
-        super().__init__(provider, message)
+        super().__init__(provider, message, status_code=status_code, retry_after_s=retry_after_s)
 
 
-class ProviderTimeoutError(ProviderError):
+class ProviderTimeoutError(ProviderError, RemoteTimeoutError):
     """The provider did not answer in time."""
 
 
-class ProviderResponseError(ProviderError):
+class ProviderResponseError(ProviderError, RemoteResponseError):
     """The provider answered, but not with the payload it documents."""
 
 

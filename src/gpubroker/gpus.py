@@ -32,6 +32,7 @@ __all__ = [
     "GPUS",
     "MEMORY_TOLERANCE",
     "GPUSpec",
+    "GpuRegistry",
     "get",
     "normalize",
     "resolve_query",
@@ -512,3 +513,36 @@ def tflops(spec: GPUSpec) -> float | None:
         if value is not None:
             return value
     return None
+
+
+class GpuRegistry:
+    """The registry as a service (``Broker.gpus``): list and resolve GPU models."""
+
+    def list(
+        self,
+        name: str | None = None,
+        *,
+        arch: str | None = None,
+        min_vram_gib: float | None = None,
+        vendor: str | None = None,
+    ) -> list[dict[str, object]]:
+        """Known GPUs matching every given filter, as JSON-ready rows (specs + aliases).
+
+        Args:
+            name: a name or family (``a100``): only the models it means.
+            arch, min_vram_gib, vendor: as in `search`.
+
+        Raises:
+            UnknownGPUError / AmbiguousGPUError: ``name`` means nothing / too much.
+        """
+        from dataclasses import asdict
+
+        specs = search(arch=arch, min_vram_gib=min_vram_gib, vendor=vendor)
+        if name:
+            wanted = {s.name for s in resolve_query(name)}
+            specs = [s for s in specs if s.name in wanted]
+        return [{**asdict(s), "aliases": list(s.aliases)} for s in specs]
+
+    def get(self, name: str) -> GPUSpec:
+        """One model by canonical name or unambiguous alias (see `get`)."""
+        return get(name)

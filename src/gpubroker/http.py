@@ -1,9 +1,18 @@
-"""The one place that builds HTTP clients, with retries for idempotent reads.
+"""The one place that builds HTTP clients, with retries for idempotent requests.
 
-`RetryTransport` wraps any httpx transport (so respx and mock transports still work) and
-retries 429/502/503/504, connection errors and read timeouts with exponential backoff and
-full jitter, honouring ``Retry-After``. It never sleeps past the request's deadline, which
-callers pass as the ``gpubroker_deadline`` request extension (a ``time.monotonic()`` value).
+`RetryTransport` wraps any httpx transport (so respx and mock transports still work).
+What it retries, exactly:
+
+- which requests: ``GET``, ``HEAD`` and ``OPTIONS``, plus any request carrying the
+  ``gpubroker_idempotent`` extension set to True (a POST that only searches, such as
+  Vast.ai's bundles search or RunPod's GraphQL query). Any other ``POST``, ``PUT``,
+  ``PATCH`` or ``DELETE`` is sent once: a retry could repeat its effect.
+- on what: HTTP 429, 502, 503 and 504 (not 500, which is a server bug more often than a
+  passing fault), connection errors, read timeouts and dropped connections.
+- how: up to ``attempts`` tries, exponential backoff with full jitter, or the server's
+  ``Retry-After`` when it sends one (a wait longer than ``max_wait_s`` gives up instead).
+  It never sleeps past the request's deadline, which callers pass as the
+  ``gpubroker_deadline`` extension (a ``time.monotonic()`` value).
 """
 
 from __future__ import annotations
@@ -19,8 +28,17 @@ import httpx
 from gpubroker import __version__
 
 USER_AGENT = f"gpubroker/{__version__} (+https://github.com/gpubroker/gpubroker)"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEADLINE_EXTENSION = "gpubroker_deadline"
+IDEMPOTENT_EXTENSION = "gpubroker_idempotent"
+
+
+def is_retryable(request: httpx.Request) -> bool:
+    """True for requests that are safe to send twice (see the module doc)."""
+    return request.method in IDEMPOTENT_METHODS or bool(
+        request.extensions.get(IDEMPOTENT_EXTENSION)
+    )
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -42,7 +60,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 
 class RetryTransport(httpx.BaseTransport):
-    """Retry idempotent reads on throttling, server errors and transient network errors.
+    """Retry idempotent requests on throttling, 502/503/504 and transient network errors.
 
     Args:
         inner: the transport that really sends requests.
@@ -83,6 +101,8 @@ class RetryTransport(httpx.BaseTransport):
         return True
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not is_retryable(request):
+            return self.inner.handle_request(request)
         deadline = request.extensions.get(DEADLINE_EXTENSION)
         for attempt in range(self.attempts):
             last = attempt == self.attempts - 1

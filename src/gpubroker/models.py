@@ -137,7 +137,15 @@ class ProviderState(StrEnum):
 
 
 class ProviderStatus(BaseModel):
-    """Per-provider status carried by every search result."""
+    """Per-provider status carried by every search result.
+
+    Attributes:
+        count: offers this provider contributed.
+        latency_ms: how long a live fetch took.
+        age_s: age of the cached or catalog data shown.
+        truncated: the provider has more offers than were listed.
+        skipped: rows the provider returned that did not become offers, by reason.
+    """
 
     provider: str
     status: ProviderState
@@ -146,6 +154,7 @@ class ProviderStatus(BaseModel):
     age_s: float | None = None
     message: str | None = None
     truncated: bool = False
+    skipped: dict[str, int] = Field(default_factory=dict)
 
     @property
     def failed(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from gpubroker.errors import UsageError
 from gpubroker.models import Offer
-from gpubroker.providers.base import translate_errors
+from gpubroker.remote import translate_errors
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 ClientFactory = Callable[[str], Any]
@@ -20,7 +20,10 @@ ClientFactory = Callable[[str], Any]
 def check_phone_number(number: str) -> None:
     """Raise UsageError unless the number is in E.164 form (+ and 7–15 digits)."""
     if not E164.match(number):
-        raise UsageError(f"--notify-sms needs an E.164 number like +593991234567, got {number!r}")
+        raise UsageError(
+            f"notify_sms needs an E.164 number like +593991234567, got {number!r}",
+            param="notify_sms",
+        )
 
 
 def summary(offers: Sequence[Offer], limit: int = 5) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from rich.table import Table
 from gpubroker.errors import UsageError
 from gpubroker.models import ProviderState, ProviderStatus, RankedOffer, SearchResult, Source
 from gpubroker.settings import OutputFormat
-from gpubroker.textfmt import humanize_age
+from gpubroker.textfmt import humanize_age, sparkline
 
 
 def no_color_requested(flag: bool = False) -> bool:
@@ -325,3 +325,15 @@ def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
 def render_result_notes(result: SearchResult, console: Console) -> None:
     for line in status_lines(result.statuses):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def history_sparklines(series: Sequence[Mapping[str, Any]], out: TextIO | None = None) -> None:
+    """One line per price-history series: a sparkline of its medians and the last one."""
+    stream = out or sys.stdout
+    for row in series:
+        medians = row["medians_usd"]
+        kind = "spot" if row["spot"] else "on-demand"
+        stream.write(
+            f"{row['provider']:<8} {row['gpu_model']:<16} {kind:<9} {sparkline(medians)}"
+            f"  last ${medians[-1]:.3f}\n"
+        )

@@ -25,28 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gpubroker.errors import ConfigError
-
-
-class EnvVars:
-    """Every environment variable gpubroker reads (provider keys live on their CredentialSpec)."""
-
-    HOME = "GPUBROKER_HOME"
-    CONFIG = "GPUBROKER_CONFIG"
-    PROFILE = "GPUBROKER_PROFILE"
-    DEBUG = "GPUBROKER_DEBUG"
-    TOKEN = "GPUBROKER_TOKEN"
-    API_KEY = "GPUBROKER_API_KEY"
-    NO_COLOR = "NO_COLOR"
-    SETTING_PREFIX = "GPUBROKER_"
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    JSONL = "jsonl"
-    CSV = "csv"
-    TSV = "tsv"
-    MARKDOWN = "markdown"
+from gpubroker.vocabulary import EnvVars, OutputFormat
 
 
 class Settings(BaseModel):
@@ -62,16 +41,10 @@ class Settings(BaseModel):
     deadline_s: float = Field(30.0, gt=0, le=3600, description="overall search deadline")
     cache_ttl_s: float = Field(300.0, ge=0, description="reuse fetched offers this long")
     offline: bool = Field(False, description="never touch the network for offers")
-    aws_regions: list[str] = Field(
-        default_factory=list,
-        description="AWS regions to price (empty: us-east-1, us-west-2, eu-west-1)",
-    )
-    azure_regions: list[str] = Field(
-        default_factory=list, description="Azure regions to price (empty: large US/EU regions)"
-    )
-    gcp_regions: list[str] = Field(
-        default_factory=list,
-        description="GCP regions to price (empty: us-central1, us-east4, europe-west4)",
+    regions: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="regions to price per provider, e.g. aws=us-east-1,us-west-2;gcp=us-east4"
+        " (a provider left out uses its own defaults)",
     )
     api_url: str = Field("https://gpubroker.site", description="hosted admin API base URL")
 
@@ -124,11 +97,46 @@ def read_config(path: Path) -> dict[str, Any]:
     return data
 
 
+#: Settings of earlier versions, read into their replacement (``aws_regions`` → ``regions``).
+LEGACY_REGION_KEYS = {"aws_regions": "aws", "azure_regions": "azure", "gcp_regions": "gcp"}
+
+
+def parse_mapping(raw: str) -> dict[str, list[str]]:
+    """``aws=us-east-1,us-west-2;gcp=us-east4`` → ``{"aws": [...], "gcp": [...]}``.
+
+    Raises:
+        ConfigError: a part without ``NAME=``.
+    """
+    mapping: dict[str, list[str]] = {}
+    for part in raw.split(";"):
+        if not part.strip():
+            continue
+        name, sep, values = part.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"expected NAME=VALUE[,VALUE...] separated by ';', got {part!r}")
+        mapping[name.strip().lower()] = [v.strip() for v in values.split(",") if v.strip()]
+    return mapping
+
+
 def _coerce_env(key: str, raw: str) -> Any:
     field = Settings.model_fields[key]
     if field.annotation == list[str]:
         return [part.strip() for part in raw.split(",") if part.strip()]
+    if field.annotation == dict[str, list[str]]:
+        return parse_mapping(raw)
     return raw
+
+
+def _fold_legacy(table: dict[str, Any]) -> dict[str, Any]:
+    """Move ``<provider>_regions`` keys of older config files into ``regions``."""
+    merged = dict(table)
+    for old, provider in LEGACY_REGION_KEYS.items():
+        if old in merged:
+            value = merged.pop(old)
+            regions = dict(merged.get("regions") or {})
+            regions.setdefault(provider, value)
+            merged["regions"] = regions
+    return merged
 
 
 def _one_line(exc: ValidationError, where: str) -> ConfigError:
@@ -163,7 +171,13 @@ def load_settings(
         raise ConfigError(f"unknown profile {name!r} in {path} (profiles: {known})")
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{name}] must be a table")
-    merged: dict[str, Any] = dict(table)
+    merged: dict[str, Any] = _fold_legacy(table)
+    for old, provider in LEGACY_REGION_KEYS.items():
+        raw_env = os.environ.get(EnvVars.SETTING_PREFIX + old.upper())
+        if raw_env is not None:
+            regions = dict(merged.get("regions") or {})
+            regions[provider] = [p.strip() for p in raw_env.split(",") if p.strip()]
+            merged["regions"] = regions
     for key in Settings.names():
         raw = os.environ.get(EnvVars.SETTING_PREFIX + key.upper())
         if raw is not None:
@@ -230,3 +244,19 @@ def unset_setting(profile: str | None, key: str, *, home: Path | None = None) ->
     tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
     os.replace(tmp, path)
     return True
+
+
+__all__ = [
+    "EnvVars",
+    "OutputFormat",
+    "Settings",
+    "config_path",
+    "db_path",
+    "home_dir",
+    "load_settings",
+    "parse_setting",
+    "read_config",
+    "resolve_profile",
+    "unset_setting",
+    "write_setting",
+]

@@ -98,6 +98,12 @@ def m003_price_history(db: Database) -> None:
     db.table("price_history").create_index(["gpu_model", "observed_at"])
 
 
+@migration
+def m004_fetch_skips(db: Database) -> None:
+    """Rows a provider returned that did not become offers, by reason (JSON)."""
+    db.table("fetches").add_column("skipped", str)
+
+
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat()
 
@@ -305,6 +311,7 @@ class Store:
                     "latency_ms": status.latency_ms,
                     "message": status.message,
                     "truncated": int(status.truncated),
+                    "skipped": json.dumps(status.skipped, sort_keys=True),
                 }
             )
 
@@ -315,7 +322,15 @@ class Store:
                 where, [provider], order_by="started_at desc", limit=1
             )
         )
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        row = dict(rows[0])
+        try:
+            skipped = json.loads(row.get("skipped") or "{}")
+        except ValueError:
+            skipped = {}
+        row["skipped"] = skipped if isinstance(skipped, dict) else {}
+        return row
 
     # --- price history --------------------------------------------------------------
 

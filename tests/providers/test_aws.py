@@ -23,7 +23,7 @@ from gpubroker.errors import (
     ProviderTimeoutError,
 )
 from gpubroker.http import make_client
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers import aws
 from gpubroker.providers.aws import (
     INSTANCE_TYPE_PATTERNS,
@@ -34,7 +34,7 @@ from gpubroker.providers.aws import (
     parse_prices,
     parse_spot,
 )
-from gpubroker.providers.base import translate_errors
+from gpubroker.remote import translate_errors
 from tests.conftest import load_fixture
 
 NOW = datetime(2026, 8, 20, 12, 0, tzinfo=UTC)
@@ -154,9 +154,8 @@ def stub_region(stubs: Stubs, region: str, *, spot: bool = True, prices: bool = 
         ec2.add_response("describe_spot_price_history", spot_page(), spot_params(FIXTURE_TYPES))
 
 
-def provider(**options: Any) -> AwsProvider:
-    options.setdefault("regions", ["us-east-1"])
-    return AwsProvider(now=lambda: NOW, options=options)
+def provider(regions: list[str] | None = None, **options: Any) -> AwsProvider:
+    return AwsProvider(now=lambda: NOW, regions=regions or ["us-east-1"], options=options)
 
 
 def by_id(offers: list[Offer]) -> dict[str, Offer]:
@@ -173,8 +172,8 @@ def test_class_shape() -> None:
     assert AwsProvider.label == "AWS EC2"
     assert AwsProvider.credentials == ()
     assert AwsProvider.needs_auth() is True
-    assert provider(regions=None).regions == ["us-east-1", "us-west-2", "eu-west-1"]
-    assert provider(regions=" eu-west-1, us-east-1,,eu-west-1").regions == [
+    assert AwsProvider(regions=None).regions == ["us-east-1", "us-west-2", "eu-west-1"]
+    assert AwsProvider(regions=[" eu-west-1", "us-east-1", "", "eu-west-1"]).regions == [
         "eu-west-1",
         "us-east-1",
     ]
@@ -216,7 +215,7 @@ def test_fetch_gives_exact_offers_and_sends_exact_requests() -> None:
     stubs = Stubs()
     stub_region(stubs, "us-east-1")
     with make_client() as http:
-        offers = provider(client_factory=stubs.factory).fetch_offers(http)
+        offers = provider(client_factory=stubs.factory).fetch(http).offers
     stubs.assert_done()  # every stubbed request was made, with exactly the stubbed params
     assert stubs.requested == [("pricing", "us-east-1"), ("ec2", "us-east-1")]
 
@@ -242,7 +241,7 @@ def test_fetch_gives_exact_offers_and_sends_exact_requests() -> None:
 def test_rhel_item_and_unpriced_types_never_become_offers() -> None:
     stubs = Stubs()
     stub_region(stubs, "us-east-1")
-    offers = by_id(provider(client_factory=stubs.factory).fetch_offers(make_client()))
+    offers = by_id(provider(client_factory=stubs.factory).fetch(make_client()).offers)
     # the RHEL product in the fixture costs 0.0001: a lax filter would have picked it
     assert offers["aws:g4dn.xlarge:us-east-1:ondemand"].price_per_hour_usd == 0.526
     assert not any(o.instance_type in ("g5g.xlarge", "g6f.large") for o in offers.values())
@@ -254,9 +253,11 @@ def test_two_regions_and_country() -> None:
     stubs = Stubs()
     stub_region(stubs, "eu-west-1")
     stub_region(stubs, "us-east-1")
-    offers = provider(
-        regions=["eu-west-1", "us-east-1"], client_factory=stubs.factory
-    ).fetch_offers(make_client())
+    offers = (
+        provider(regions=["eu-west-1", "us-east-1"], client_factory=stubs.factory)
+        .fetch(make_client())
+        .offers
+    )
     stubs.assert_done()
     assert len(offers) == 2 * len(EXPECTED_US_EAST_1)
     eu = [o for o in offers if o.region == "eu-west-1"]
@@ -264,34 +265,19 @@ def test_two_regions_and_country() -> None:
     assert eu[0].id == "aws:g4dn.xlarge:eu-west-1:ondemand"
 
 
-def test_query_spot_false_skips_spot_calls() -> None:
-    stubs = Stubs()
-    stub_region(stubs, "us-east-1", spot=False)
-    offers = provider(client_factory=stubs.factory).fetch_offers(make_client(), Query(spot=False))
-    stubs.assert_done()
-    assert [o.id for o in offers] == sorted(k for k, v in EXPECTED_US_EAST_1.items() if not v[8])
-
-
-def test_query_spot_true_skips_price_list() -> None:
-    stubs = Stubs()
-    stub_region(stubs, "us-east-1", prices=False)
-    offers = provider(client_factory=stubs.factory).fetch_offers(make_client(), Query(spot=True))
-    stubs.assert_done()
-    assert ("pricing", "us-east-1") not in stubs.requested
-    assert [o.id for o in offers] == [
-        "aws:g5.xlarge:us-east-1:spot",
-        "aws:p4d.24xlarge:us-east-1:spot",
-        "aws:p5.48xlarge:us-east-1:spot",
-    ]
-
-
-def test_no_gpu_types_in_region_means_no_further_calls() -> None:
+def test_no_gpu_types_in_region_means_no_spot_calls() -> None:
     stubs = Stubs()
     stubs.stub("ec2", "us-east-1").add_response(
         "describe_instance_types", {"InstanceTypes": []}, {"Filters": TYPE_FILTERS}
     )
-    stubs.stub("pricing", "us-east-1")  # no responses queued: any call would fail
-    assert provider(client_factory=stubs.factory).fetch_offers(make_client()) == []
+    # The Price List is asked at the same time as the instance types; spot is not asked.
+    first, second = price_pages()
+    pricing = stubs.stub("pricing", "us-east-1")
+    pricing.add_response("get_products", first, pricing_params("us-east-1"))
+    pricing.add_response(
+        "get_products", second, pricing_params("us-east-1", next_token=first["NextToken"])
+    )
+    assert provider(client_factory=stubs.factory).fetch(make_client()).offers == []
     stubs.assert_done()
 
 
@@ -305,7 +291,7 @@ def test_default_factory_builds_clients_from_session_with_timeouts() -> None:
             calls.append((service, region_name, config))
             return stubs.clients[(service, region_name)]
 
-    offers = provider(session=FakeSession(), timeout_s=4).fetch_offers(make_client())
+    offers = provider(session=FakeSession(), timeout_s=4).fetch(make_client()).offers
     assert len(offers) == len(EXPECTED_US_EAST_1)
     assert [(s, r) for s, r, _ in calls] == [("pricing", "us-east-1"), ("ec2", "us-east-1")]
     config: Any = calls[0][2]
@@ -319,8 +305,12 @@ def test_pricing_region_option() -> None:
     stubs.stub("ec2", "us-east-1").add_response(
         "describe_instance_types", {"InstanceTypes": []}, {"Filters": TYPE_FILTERS}
     )
-    provider(client_factory=stubs.factory, pricing_region="ap-south-1").fetch_offers(make_client())
+    stubs.stub("pricing", "ap-south-1").add_response(
+        "get_products", {"PriceList": [], "FormatVersion": "aws_v1"}, pricing_params("us-east-1")
+    )
+    provider(client_factory=stubs.factory, pricing_region="ap-south-1").fetch(make_client())
     assert stubs.requested[0] == ("pricing", "ap-south-1")
+    stubs.assert_done()
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -330,7 +320,7 @@ def test_no_credentials_is_missing_credentials_exit_4() -> None:
     # the real default factory with the scrubbed environment of conftest: no chain at all
     start = time.monotonic()
     with pytest.raises(MissingCredentialsError) as info:
-        provider().fetch_offers(make_client())
+        provider().fetch(make_client())
     assert info.value.exit_code == 4
     assert "no AWS credentials" in str(info.value)
     assert time.monotonic() - start < 10  # no network attempt, no metadata-service wait
@@ -355,7 +345,7 @@ def test_refused_credentials_are_invalid_credentials(
         operation, service_error_code=code, service_message="secret-free", http_status_code=status
     )
     with pytest.raises(InvalidCredentialsError) as info:
-        provider(client_factory=stubs.factory).fetch_offers(make_client())
+        provider(client_factory=stubs.factory).fetch(make_client())
     assert info.value.exit_code == 4
     assert code in str(info.value)
 
@@ -378,11 +368,14 @@ def test_throttling_and_server_errors_are_provider_errors(code: str, status: int
         "get_products", service_error_code=code, http_status_code=status
     )
     with pytest.raises(ProviderError) as info:
-        provider(client_factory=stubs.factory).fetch_offers(make_client())
+        provider(client_factory=stubs.factory).fetch(make_client())
     assert type(info.value) is ProviderError
     assert info.value.provider == "aws"
     assert info.value.exit_code == 5
-    assert str(info.value) == f"aws: AWS error {code}"
+    if "Throttl" in code or "Limit" in code:
+        assert str(info.value) == f"aws: AWS is throttling requests ({code}); retry in a minute"
+    else:
+        assert str(info.value) == f"aws: AWS error ({code})"
 
 
 def test_one_malformed_price_item_is_skipped() -> None:
@@ -399,7 +392,7 @@ def test_one_malformed_price_item_is_skipped() -> None:
     stubs.stub("ec2", "us-east-1").add_response(
         "describe_spot_price_history", {"SpotPriceHistory": []}, None
     )
-    offers = provider(client_factory=stubs.factory).fetch_offers(make_client())
+    offers = provider(client_factory=stubs.factory).fetch(make_client()).offers
     assert [(o.id, o.price_per_hour_usd) for o in offers] == [
         ("aws:g5.xlarge:us-east-1:ondemand", 1.006),
         ("aws:p5.48xlarge:us-east-1:ondemand", 55.04),
@@ -417,7 +410,7 @@ def test_wholesale_garbage_price_list_is_response_error() -> None:
         "get_products", {"PriceList": ["<html>", "not json", "[1, 2]"]}, None
     )
     with pytest.raises(ProviderResponseError) as info:
-        provider(client_factory=stubs.factory).fetch_offers(make_client())
+        provider(client_factory=stubs.factory).fetch(make_client())
     assert str(info.value) == "aws: none of the 3 price list items is readable"
     assert info.value.exit_code == 5
 
@@ -446,7 +439,7 @@ def test_wrong_instance_type_page_shape_is_response_error(page: object) -> None:
     fake = FakeClient({"describe_instance_types": [page]})
     p = provider(client_factory=lambda service, region: fake)
     with pytest.raises(ProviderResponseError) as info:
-        p.fetch_offers(make_client())
+        p.fetch(make_client())
     assert str(info.value).startswith("aws: unexpected payload")
 
 
@@ -458,15 +451,14 @@ def test_wrong_price_page_shape_is_response_error() -> None:
         }
     )
     with pytest.raises(ProviderResponseError):
-        provider(client_factory=lambda s, r: fake).fetch_offers(make_client())
+        provider(client_factory=lambda s, r: fake).fetch(make_client())
 
 
 def test_passed_deadline_is_timeout() -> None:
     stubs = Stubs()
     p = provider(client_factory=stubs.factory)
-    p.deadline = time.monotonic() - 1
     with pytest.raises(ProviderTimeoutError):
-        p.fetch_offers(make_client())
+        p.fetch(make_client(), deadline=time.monotonic() - 1)
     assert ("ec2", "us-east-1") not in stubs.requested
 
 
@@ -596,7 +588,7 @@ def test_parse_offers_ignores_prices_without_spec() -> None:
 
 
 def test_translate_errors_covers_page_validation() -> None:
-    with pytest.raises(ProviderResponseError), translate_errors("aws"):
+    with pytest.raises(ProviderResponseError), translate_errors("aws", provider=True):
         parse_instance_types([{"InstanceTypes": None}])
 
 
@@ -622,7 +614,7 @@ def test_moto_instance_types_with_stubbed_pricing(moto_env: str) -> None:
         ec2_clients.append(client)
         return client
 
-    offers = by_id(provider(client_factory=factory).fetch_offers(make_client()))
+    offers = by_id(provider(client_factory=factory).fetch(make_client()).offers)
     stubber.assert_no_pending_responses()
     assert ec2_clients[0].meta.endpoint_url == moto_env
 

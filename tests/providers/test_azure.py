@@ -22,8 +22,8 @@ URL = "https://prices.azure.com/api/retail/prices"
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 
 
-def provider(**options: object) -> AzureProvider:
-    return AzureProvider(now=lambda: NOW, options=options)
+def provider(regions: list[str] | None = None, **options: object) -> AzureProvider:
+    return AzureProvider(now=lambda: NOW, regions=regions, options=options)
 
 
 def client(sleeps: list[float] | None = None) -> httpx.Client:
@@ -45,11 +45,11 @@ def by_id(offers: list[Offer]) -> dict[str, Offer]:
 def test_two_pages_give_exact_offers(http_mock: respx.MockRouter) -> None:
     route = http_mock.get(URL).mock(side_effect=two_pages)
     with client() as c:
-        p = provider()
-        offers = by_id(p.fetch_offers(c))
+        result = provider().fetch(c)
+    offers = by_id(result.offers)
 
     assert route.call_count == 2
-    assert p.last_truncated is False
+    assert result.truncated is False
     assert sorted(offers) == [
         "azure:Standard_NC24ads_A100_v4:eastus:ondemand",
         "azure:Standard_NC24ads_A100_v4:eastus:spot",
@@ -118,7 +118,7 @@ def test_two_pages_give_exact_offers(http_mock: respx.MockRouter) -> None:
 def test_request_filter_and_pagination(http_mock: respx.MockRouter) -> None:
     route = http_mock.get(URL).mock(side_effect=two_pages)
     with client() as c:
-        provider().fetch_offers(c)
+        provider().fetch(c)
 
     first, second = (call.request for call in route.calls)
     assert first.method == "GET"
@@ -151,7 +151,7 @@ def test_regions_option_narrows_filter(http_mock: respx.MockRouter) -> None:
         return_value=httpx.Response(200, json={"Items": [], "NextPageLink": None})
     )
     with client() as c:
-        assert provider(regions=["swedencentral"]).fetch_offers(c) == []
+        assert provider(regions=["swedencentral"]).fetch(c).offers == []
     flt = route.calls.last.request.url.params["$filter"]
     assert flt.endswith(" and (armRegionName eq 'swedencentral')")
     assert "eastus" not in flt
@@ -162,20 +162,10 @@ def test_max_pages_guard_sets_truncated(http_mock: respx.MockRouter) -> None:
     page["NextPageLink"] = URL + "?$skip=1000"  # a server that never stops
     route = http_mock.get(URL).mock(return_value=httpx.Response(200, json=page))
     with client() as c:
-        p = provider(max_pages=3)
-        offers = p.fetch_offers(c)
+        result = provider(max_pages=3).fetch(c)
     assert route.call_count == 3
-    assert p.last_truncated is True
-    assert len(offers) == 4  # the same page three times, deduplicated
-
-
-def test_truncated_flag_resets_on_next_fetch(http_mock: respx.MockRouter) -> None:
-    http_mock.get(URL).mock(return_value=httpx.Response(200, json={"Items": []}))
-    p = provider()
-    p.last_truncated = True
-    with client() as c:
-        assert p.fetch_offers(c) == []
-    assert p.last_truncated is False
+    assert result.truncated is True
+    assert len(result.offers) == 4  # the same page three times, deduplicated
 
 
 @pytest.mark.parametrize(
@@ -256,7 +246,7 @@ def test_zero_price_is_dropped() -> None:
 def test_empty_listing_is_empty(http_mock: respx.MockRouter) -> None:
     http_mock.get(URL).mock(return_value=httpx.Response(200, json={"Items": [], "Count": 0}))
     with client() as c:
-        assert provider().fetch_offers(c) == []
+        assert provider().fetch(c).offers == []
 
 
 @pytest.mark.parametrize(
@@ -276,7 +266,7 @@ def test_empty_listing_is_empty(http_mock: respx.MockRouter) -> None:
 def test_bad_payloads(http_mock: respx.MockRouter, response: httpx.Response) -> None:
     http_mock.get(URL).mock(return_value=response)
     with client() as c, pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.provider == "azure"
 
 
@@ -288,7 +278,7 @@ def test_bad_second_page_fails_the_fetch(http_mock: respx.MockRouter) -> None:
 
     http_mock.get(URL).mock(side_effect=pages)
     with client() as c, pytest.raises(ProviderResponseError):
-        provider().fetch_offers(c)
+        provider().fetch(c)
 
 
 def test_502_html_after_retries(http_mock: respx.MockRouter) -> None:
@@ -298,7 +288,7 @@ def test_502_html_after_retries(http_mock: respx.MockRouter) -> None:
         )
     )
     with client([]) as c, pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.status_code == 502
     assert "HTML error page" in str(info.value)
     assert route.call_count == 3
@@ -307,7 +297,7 @@ def test_502_html_after_retries(http_mock: respx.MockRouter) -> None:
 def test_401_is_invalid_credentials(http_mock: respx.MockRouter) -> None:
     http_mock.get(URL).mock(return_value=httpx.Response(401, json={"error": "denied"}))
     with client() as c, pytest.raises(InvalidCredentialsError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.exit_code == 4
 
 
@@ -320,18 +310,18 @@ def test_429_retry_after_then_success(http_mock: respx.MockRouter) -> None:
     )
     sleeps: list[float] = []
     with client(sleeps) as c:
-        offers = provider().fetch_offers(c)
+        offers = provider().fetch(c).offers
     assert sleeps == [3.0]
     assert route.call_count == 2
     assert len(offers) == 4
 
 
-def test_500_persistent(http_mock: respx.MockRouter) -> None:
-    route = http_mock.get(URL).mock(return_value=httpx.Response(500, json={"message": "boom"}))
+def test_503_persistent(http_mock: respx.MockRouter) -> None:
+    route = http_mock.get(URL).mock(return_value=httpx.Response(503, json={"message": "boom"}))
     sleeps: list[float] = []
     with client(sleeps) as c, pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(c)
-    assert info.value.status_code == 500
+        provider().fetch(c)
+    assert info.value.status_code == 503
     assert info.value.exit_code == 5
     assert route.call_count == 3
     assert len(sleeps) == 2
@@ -340,7 +330,7 @@ def test_500_persistent(http_mock: respx.MockRouter) -> None:
 def test_timeout(http_mock: respx.MockRouter) -> None:
     http_mock.get(URL).mock(side_effect=httpx.ReadTimeout("slow"))
     with client() as c, pytest.raises(ProviderTimeoutError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.provider == "azure"
 
 
@@ -350,7 +340,7 @@ def test_base_url_override(http_mock: respx.MockRouter, monkeypatch: pytest.Monk
         return_value=httpx.Response(200, json=load_fixture("azure", "azure_last_page.json"))
     )
     with client() as c:
-        offers = provider().fetch_offers(c)
+        offers = provider().fetch(c).offers
     assert route.call_count == 1
     assert len(offers) == 4
 

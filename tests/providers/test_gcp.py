@@ -40,8 +40,8 @@ KEY = {"api_key": API_KEY}
 MEGA = "nvidia-h100-mega-80gb"
 
 
-def provider(**options: Any) -> GcpProvider:
-    return GcpProvider(credentials=KEY, now=lambda: NOW, options=options)
+def provider(regions: Any = None, **options: Any) -> GcpProvider:
+    return GcpProvider(credentials=KEY, now=lambda: NOW, regions=regions, options=options)
 
 
 def two_pages(request: httpx.Request) -> httpx.Response:
@@ -111,12 +111,11 @@ EXPECTED_PRICES = {
 
 def test_two_pages_give_exact_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     route = http_mock.get(URL).mock(side_effect=two_pages)
-    p = provider()
-
-    offers = p.fetch_offers(client)
+    result = provider().fetch(client)
+    offers = result.offers
 
     assert route.call_count == 2
-    assert p.last_truncated is False
+    assert result.truncated is False
     # MACHINE_TYPES order, then region order, on-demand before spot. No G2 in europe-west4
     # (its RAM SKU is per GiB-month), no spot A2 (no spot A2 core/RAM), no A3 in us-east4.
     assert [(o.id, o.price_per_hour_usd) for o in offers] == list(EXPECTED_PRICES.items())
@@ -196,7 +195,7 @@ def test_requests_send_key_in_header_not_url(
     http_mock: respx.MockRouter, client: httpx.Client
 ) -> None:
     route = http_mock.get(URL).mock(side_effect=two_pages)
-    provider().fetch_offers(client)
+    provider().fetch(client)
 
     first, second = (call.request for call in route.calls)
     assert first.method == "GET"
@@ -216,7 +215,7 @@ def test_requests_send_key_in_header_not_url(
 
 def test_configured_regions(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(URL).mock(side_effect=two_pages)
-    offers = provider(regions=["asia-northeast1"]).fetch_offers(client)
+    offers = provider(regions=["asia-northeast1"]).fetch(client).offers
     assert [o.id for o in offers] == [
         f"gcp:g2-standard-{size}:asia-northeast1:ondemand" for size in G2
     ]
@@ -226,19 +225,19 @@ def test_configured_regions(http_mock: respx.MockRouter, client: httpx.Client) -
 
 def test_default_regions() -> None:
     assert DEFAULT_REGIONS == ("us-central1", "us-east4", "europe-west4")
-    assert provider().regions() == list(DEFAULT_REGIONS)
-    assert provider(regions=("europe-west1",)).regions() == ["europe-west1"]
+    assert provider().regions == list(DEFAULT_REGIONS)
+    assert provider(regions=("europe-west1",)).regions == ["europe-west1"]
 
 
 def test_max_pages_guard_sets_last_truncated(
     http_mock: respx.MockRouter, client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     route = http_mock.get(URL).mock(side_effect=two_pages)
-    p = provider(max_pages=1)
     with caplog.at_level(logging.WARNING, logger="gpubroker.providers.gcp"):
-        offers = p.fetch_offers(client)
+        result = provider(max_pages=1).fetch(client)
+    offers = result.offers
     assert route.call_count == 1
-    assert p.last_truncated is True
+    assert result.truncated is True
     assert "gcp: stopped after 1 catalog pages" in caplog.messages
     # page 1 alone prices G2 on-demand in us-central1 only
     assert [o.id for o in offers] == [f"gcp:g2-standard-{size}:us-central1:ondemand" for size in G2]
@@ -247,11 +246,10 @@ def test_max_pages_guard_sets_last_truncated(
 def test_page_token_loop_is_bounded(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     looping = load_fixture("gcp", "skus_page1.json")  # always answers "page-2-token"
     route = http_mock.get(URL).mock(return_value=httpx.Response(200, json=looping))
-    p = provider(max_pages=3)
-    offers = p.fetch_offers(client)
+    result = provider(max_pages=3).fetch(client)
     assert route.call_count == 3
-    assert p.last_truncated is True
-    assert len(offers) == 8
+    assert result.truncated is True
+    assert len(result.offers) == 8
 
 
 def test_unusable_skus_are_skipped_and_counted() -> None:
@@ -387,7 +385,7 @@ def test_missing_key_raises_before_any_request(
 ) -> None:
     route = http_mock.get(URL).mock(side_effect=two_pages)
     with pytest.raises(MissingCredentialsError) as info:
-        GcpProvider(credentials={}).fetch_offers(client)
+        GcpProvider(credentials={}).fetch(client)
     assert info.value.exit_code == 4
     assert info.value.hint == "run `gpubroker keys set gcp` or set GCP_API_KEY"
     assert route.call_count == 0
@@ -445,7 +443,7 @@ def test_errors_never_contain_the_key(
 ) -> None:
     route = http_mock.get(URL).mock(**mock)
     with caplog.at_level(logging.DEBUG), pytest.raises(error_type) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     exc = info.value
     assert type(exc) is error_type
     assert str(exc) == message
@@ -459,7 +457,7 @@ def test_errors_never_contain_the_key(
 def test_bad_key_is_exit_code_4(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(URL).mock(return_value=httpx.Response(400, json=BAD_KEY))
     with pytest.raises(InvalidCredentialsError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.exit_code == 4
     assert info.value.hint == "check the key with `gpubroker keys set gcp`"
 
@@ -468,14 +466,14 @@ def test_other_400_is_http_error(http_mock: respx.MockRouter, client: httpx.Clie
     body = google_error(400, "Invalid page size", "INVALID_ARGUMENT", "BAD_REQUEST")
     http_mock.get(URL).mock(return_value=httpx.Response(400, json=body))
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.status_code == 400
     assert str(info.value) == "gcp: HTTP 400 Bad Request: Invalid page size"
 
 
 def test_empty_catalog_is_no_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(URL).mock(return_value=httpx.Response(200, json={"skus": []}))
-    assert provider().fetch_offers(client) == []
+    assert provider().fetch(client).offers == []
 
 
 @pytest.mark.parametrize(
@@ -496,7 +494,7 @@ def test_bad_payloads_raise_response_error(
 ) -> None:
     http_mock.get(URL).mock(return_value=response)
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.provider == "gcp"
     assert API_KEY not in str(info.value)
 
@@ -508,7 +506,7 @@ def test_html_502_is_http_error(http_mock: respx.MockRouter, client: httpx.Clien
         )
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.status_code == 502
     assert str(info.value) == "gcp: HTTP 502 Bad Gateway: HTML error page"
 
@@ -522,19 +520,19 @@ def test_429_with_retry_after_is_retried(
         return next(pages, None) or two_pages(request)
 
     route = http_mock.get(URL).mock(side_effect=answer)
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
     assert sleeps == [3.0]
     assert route.call_count == 3
     assert len(offers) == 36
 
 
-def test_persistent_500_is_retried_then_fails(
+def test_persistent_503_is_retried_then_fails(
     http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
 ) -> None:
-    route = http_mock.get(URL).mock(return_value=httpx.Response(500))
+    route = http_mock.get(URL).mock(return_value=httpx.Response(503))
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
-    assert info.value.status_code == 500
+        provider().fetch(client)
+    assert info.value.status_code == 503
     assert route.call_count == 3
     assert len(sleeps) == 2
 
@@ -546,7 +544,7 @@ def test_base_url_override(
     route = http_mock.get("http://127.0.0.1:9000/billing/v1/services/6F81-5844-456A/skus").mock(
         side_effect=two_pages
     )
-    assert len(provider().fetch_offers(client)) == 36
+    assert len(provider().fetch(client).offers) == 36
     assert route.call_count == 2
 
 

@@ -59,7 +59,7 @@ def test_fetch_joins_flavors_with_pricebook(
     flavors_route, pricebook_route = mock_both(http_mock)
 
     with caplog.at_level(logging.INFO, logger="gpubroker.providers.hyperstack"):
-        offers = provider().fetch_offers(client)
+        offers = provider().fetch(client).offers
 
     # n1-cpu-small has no GPU; L40 is priced 0 in the price book, so it is unpriced.
     assert [(o.id, o.instance_type) for o in offers] == [
@@ -176,7 +176,7 @@ def test_missing_key_raises_before_any_request(
 ) -> None:
     flavors_route, pricebook_route = mock_both(http_mock)
     with pytest.raises(MissingCredentialsError) as info:
-        HyperstackProvider(credentials={}).fetch_offers(client)
+        HyperstackProvider(credentials={}).fetch(client)
     assert info.value.exit_code == 4
     assert info.value.hint == "run `gpubroker keys set hyperstack` or set HYPERSTACK_API_KEY"
     assert (flavors_route.call_count, pricebook_route.call_count) == (0, 0)
@@ -187,13 +187,13 @@ def test_empty_listing_is_no_offers(http_mock: respx.MockRouter, client: httpx.C
         return_value=httpx.Response(200, json={"status": True, "message": "OK", "data": []})
     )
     http_mock.get(PRICEBOOK).mock(return_value=pricebook())
-    assert provider().fetch_offers(client) == []
+    assert provider().fetch(client).offers == []
 
 
 def test_empty_pricebook_prices_nothing(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(FLAVORS).mock(return_value=flavors())
     http_mock.get(PRICEBOOK).mock(return_value=httpx.Response(200, json=[]))
-    assert provider().fetch_offers(client) == []
+    assert provider().fetch(client).offers == []
 
 
 def test_status_false_with_200_is_response_error(
@@ -203,9 +203,9 @@ def test_status_false_with_200_is_response_error(
     http_mock.get(FLAVORS).mock(return_value=httpx.Response(200, json=body))
     pricebook_route = http_mock.get(PRICEBOOK).mock(return_value=pricebook())
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert str(info.value) == "hyperstack: API error: Invalid or expired API key"
-    assert pricebook_route.call_count == 0
+    assert pricebook_route.call_count == 1  # asked at the same time as the flavors
 
 
 def test_pricebook_error_envelope_is_response_error(
@@ -216,7 +216,7 @@ def test_pricebook_error_envelope_is_response_error(
         return_value=httpx.Response(200, json={"status": False, "message": "Rate limit exceeded"})
     )
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert str(info.value) == "hyperstack: API error: Rate limit exceeded"
 
 
@@ -226,7 +226,7 @@ def test_401_is_invalid_credentials_with_message(
     body = load_fixture("hyperstack", "error_invalid_key.json")
     http_mock.get(FLAVORS).mock(return_value=httpx.Response(401, json=body))
     with pytest.raises(InvalidCredentialsError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.exit_code == 4
     assert str(info.value) == (
         "hyperstack: credentials rejected (HTTP 401 Unauthorized: Invalid or expired API key)"
@@ -253,7 +253,7 @@ def test_bad_flavor_payloads_raise_response_error(
     http_mock.get(FLAVORS).mock(return_value=response)
     http_mock.get(PRICEBOOK).mock(return_value=pricebook())
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.provider == "hyperstack"
 
 
@@ -272,7 +272,7 @@ def test_bad_pricebook_payloads_raise_response_error(
     http_mock.get(FLAVORS).mock(return_value=flavors())
     http_mock.get(PRICEBOOK).mock(return_value=response)
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.provider == "hyperstack"
 
 
@@ -283,7 +283,7 @@ def test_html_502_is_http_error(http_mock: respx.MockRouter, client: httpx.Clien
         )
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.status_code == 502
     assert str(info.value) == "hyperstack: HTTP 502 Bad Gateway: HTML error page"
 
@@ -295,22 +295,22 @@ def test_429_with_retry_after_is_retried(
     route = http_mock.get(PRICEBOOK).mock(
         side_effect=[httpx.Response(429, headers={"Retry-After": "3"}), pricebook()]
     )
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
     assert sleeps == [3.0]
     assert route.call_count == 2
     assert len(offers) == 5
 
 
-def test_persistent_500_is_http_error_after_retries(
+def test_persistent_503_is_http_error_after_retries(
     http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
 ) -> None:
     route = http_mock.get(FLAVORS).mock(
-        return_value=httpx.Response(500, json={"status": False, "message": "Internal error"})
+        return_value=httpx.Response(503, json={"status": False, "message": "Internal error"})
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
-    assert info.value.status_code == 500
-    assert str(info.value) == "hyperstack: HTTP 500 Internal Server Error: Internal error"
+        provider().fetch(client)
+    assert info.value.status_code == 503
+    assert str(info.value) == "hyperstack: HTTP 503 Service Unavailable: Internal error"
     assert route.call_count == 3
     assert len(sleeps) == 2
 
@@ -318,7 +318,7 @@ def test_persistent_500_is_http_error_after_retries(
 def test_timeout_is_provider_timeout(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(FLAVORS).mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(ProviderTimeoutError):
-        provider().fetch_offers(client)
+        provider().fetch(client)
 
 
 def test_base_url_override(
@@ -329,7 +329,7 @@ def test_base_url_override(
         return_value=flavors()
     )
     p = http_mock.get("https://hyperstack.example.test/v1/pricebook").mock(return_value=pricebook())
-    assert len(provider().fetch_offers(client)) == 5
+    assert len(provider().fetch(client).offers) == 5
     assert (f.call_count, p.call_count) == (1, 1)
 
 

@@ -45,7 +45,7 @@ def test_fetch_maps_instance_types_per_region(
 ) -> None:
     route = http_mock.get(URL).mock(return_value=listing())
 
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
 
     A, U = Availability.AVAILABLE, Availability.UNAVAILABLE
     # cpu_4x_general (gpus: 0) is left out; gpu_1x_h100_pcie is sold out everywhere, so it
@@ -145,7 +145,7 @@ def test_missing_key_raises_before_any_request(
 ) -> None:
     route = http_mock.get(URL).mock(return_value=listing())
     with pytest.raises(MissingCredentialsError) as info:
-        LambdaProvider(credentials={}).fetch_offers(client)
+        LambdaProvider(credentials={}).fetch(client)
     assert info.value.exit_code == 4
     assert info.value.hint == "run `gpubroker keys set lambda` or set LAMBDA_API_KEY"
     assert route.call_count == 0
@@ -161,7 +161,7 @@ def test_malformed_entries_are_skipped_and_counted(caplog: pytest.LogCaptureFixt
 
 def test_empty_listing_is_no_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(URL).mock(return_value=httpx.Response(200, json={"data": {}}))
-    assert provider().fetch_offers(client) == []
+    assert provider().fetch(client).offers == []
 
 
 def test_error_body_with_200_is_response_error(
@@ -170,7 +170,7 @@ def test_error_body_with_200_is_response_error(
     body = load_fixture("lambda", "error_invalid_key.json")
     http_mock.get(URL).mock(return_value=httpx.Response(200, json=body))
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert str(info.value) == "lambda: API error: API key was invalid, expired, or deleted."
 
 
@@ -180,7 +180,7 @@ def test_401_is_invalid_credentials_with_lambda_message(
     body = load_fixture("lambda", "error_invalid_key.json")
     http_mock.get(URL).mock(return_value=httpx.Response(401, json=body))
     with pytest.raises(InvalidCredentialsError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.exit_code == 4
     assert str(info.value) == (
         "lambda: credentials rejected "
@@ -207,7 +207,7 @@ def test_bad_payloads_raise_response_error(
 ) -> None:
     http_mock.get(URL).mock(return_value=response)
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.provider == "lambda"
 
 
@@ -218,7 +218,7 @@ def test_html_502_is_http_error(http_mock: respx.MockRouter, client: httpx.Clien
         )
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.status_code == 502
     assert str(info.value) == "lambda: HTTP 502 Bad Gateway: HTML error page"
 
@@ -229,24 +229,24 @@ def test_429_with_retry_after_is_retried(
     route = http_mock.get(URL).mock(
         side_effect=[httpx.Response(429, headers={"Retry-After": "1"}), listing()]
     )
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
     assert sleeps == [1.0]
     assert route.call_count == 2
     assert len(offers) == 7
 
 
-def test_persistent_500_is_http_error_after_retries(
+def test_persistent_503_is_http_error_after_retries(
     http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
 ) -> None:
     route = http_mock.get(URL).mock(
         return_value=httpx.Response(
-            500, json={"error": {"code": "global/unknown", "message": "Internal error"}}
+            503, json={"error": {"code": "global/unknown", "message": "Internal error"}}
         )
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
-    assert info.value.status_code == 500
-    assert str(info.value) == "lambda: HTTP 500 Internal Server Error: Internal error"
+        provider().fetch(client)
+    assert info.value.status_code == 503
+    assert str(info.value) == "lambda: HTTP 503 Service Unavailable: Internal error"
     assert route.call_count == 3
     assert len(sleeps) == 2
 
@@ -254,7 +254,7 @@ def test_persistent_500_is_http_error_after_retries(
 def test_timeout_is_provider_timeout(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(URL).mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(ProviderTimeoutError):
-        provider().fetch_offers(client)
+        provider().fetch(client)
 
 
 def test_base_url_override(
@@ -264,7 +264,7 @@ def test_base_url_override(
     route = http_mock.get("https://cloud.lambdalabs.com/api/v1/instance-types").mock(
         return_value=listing()
     )
-    assert len(provider().fetch_offers(client)) == 7
+    assert len(provider().fetch(client).offers) == 7
     assert route.call_count == 1
 
 

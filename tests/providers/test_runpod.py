@@ -41,7 +41,7 @@ def test_fetch_maps_both_clouds_on_demand_and_spot(
     http_mock.post(URL).mock(side_effect=by_cloud)
 
     # The one-GPU offers, exactly as before multi-GPU offers were added.
-    offers = [o for o in provider().fetch_offers(client) if o.gpu_count == 1]
+    offers = [o for o in provider().fetch(client).offers if o.gpu_count == 1]
 
     A, L, U = Availability.AVAILABLE, Availability.LIMITED, Availability.UNAVAILABLE
     h100, rtx, a100, mi = (
@@ -132,7 +132,7 @@ def test_fetch_adds_2_4_and_8_gpu_offers_within_each_clouds_max(
 ) -> None:
     http_mock.post(URL).mock(side_effect=by_cloud)
 
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
 
     ids = [o.id for o in offers]
     assert len(ids) == len(set(ids)) == 50
@@ -355,7 +355,7 @@ def test_requests_one_per_cloud_without_auth_header(
 ) -> None:
     route = http_mock.post(URL).mock(side_effect=by_cloud)
 
-    provider().fetch_offers(client)
+    provider().fetch(client)
 
     bodies = [json.loads(c.request.content) for c in route.calls]
     assert bodies == [
@@ -382,7 +382,7 @@ def test_requests_one_per_cloud_without_auth_header(
 
 def test_api_key_sent_as_bearer(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     route = http_mock.post(URL).mock(side_effect=by_cloud)
-    provider(credentials={"api_key": "rp-secret"}).fetch_offers(client)
+    provider(credentials={"api_key": "rp-secret"}).fetch(client)
     assert [c.request.headers["authorization"] for c in route.calls] == ["Bearer rp-secret"] * 2
     assert all("api_key" not in str(c.request.url) for c in route.calls)
 
@@ -442,7 +442,7 @@ def test_malformed_gpu_types_are_skipped_and_counted(caplog: pytest.LogCaptureFi
 
 def test_empty_gpu_types_is_no_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.post(URL).mock(return_value=httpx.Response(200, json={"data": {"gpuTypes": []}}))
-    assert provider().fetch_offers(client) == []
+    assert provider().fetch(client).offers == []
 
 
 def test_graphql_error_is_response_error(http_mock: respx.MockRouter, client: httpx.Client) -> None:
@@ -450,12 +450,12 @@ def test_graphql_error_is_response_error(http_mock: respx.MockRouter, client: ht
         return_value=httpx.Response(200, json=load_fixture("runpod", "graphql_error.json"))
     )
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert str(info.value) == (
         'runpod: GraphQL error: Cannot query field "lowestPrice" on type "GpuType".'
     )
     assert info.value.provider == "runpod"
-    assert route.call_count == 1
+    assert route.call_count == 2  # both clouds are asked at once; neither is retried
 
 
 def test_long_graphql_error_message_is_truncated() -> None:
@@ -484,7 +484,7 @@ def test_bad_payloads_raise_response_error(
 ) -> None:
     http_mock.post(URL).mock(return_value=response)
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.provider == "runpod"
 
 
@@ -495,7 +495,7 @@ def test_html_502_is_http_error(http_mock: respx.MockRouter, client: httpx.Clien
         )
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.status_code == 502
     assert str(info.value) == "runpod: HTTP 502 Bad Gateway: HTML error page"
 
@@ -503,7 +503,7 @@ def test_html_502_is_http_error(http_mock: respx.MockRouter, client: httpx.Clien
 def test_401_is_invalid_credentials(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.post(URL).mock(return_value=httpx.Response(401, text="Unauthorized"))
     with pytest.raises(InvalidCredentialsError) as info:
-        provider(credentials={"api_key": "rp-secret"}).fetch_offers(client)
+        provider(credentials={"api_key": "rp-secret"}).fetch(client)
     assert info.value.exit_code == 4
     assert "rp-secret" not in str(info.value)
 
@@ -518,27 +518,27 @@ def test_429_with_retry_after_is_retried(
             httpx.Response(200, json=load_fixture("runpod", "gpu_types_community.json")),
         ]
     )
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
     assert sleeps == [3.0]
     assert route.call_count == 3
     assert len(offers) == 50
 
 
-def test_persistent_500_is_http_error_after_retries(
+def test_persistent_503_is_http_error_after_retries(
     http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
 ) -> None:
-    route = http_mock.post(URL).mock(return_value=httpx.Response(500, text="oops"))
+    route = http_mock.post(URL).mock(return_value=httpx.Response(503, text="oops"))
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
-    assert info.value.status_code == 500
-    assert route.call_count == 3
-    assert len(sleeps) == 2
+        provider().fetch(client)
+    assert info.value.status_code == 503
+    assert route.call_count == 6  # both clouds, each tried three times
+    assert len(sleeps) == 4
 
 
 def test_timeout_is_provider_timeout(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.post(URL).mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(ProviderTimeoutError):
-        provider().fetch_offers(client)
+        provider().fetch(client)
 
 
 def test_base_url_override(
@@ -546,7 +546,7 @@ def test_base_url_override(
 ) -> None:
     monkeypatch.setenv("GPUBROKER_RUNPOD_URL", "http://runpod.test")
     route = http_mock.post("http://runpod.test/graphql").mock(side_effect=by_cloud)
-    assert len(provider().fetch_offers(client)) == 50
+    assert len(provider().fetch(client).offers) == 50
     assert route.call_count == 2
 
 

@@ -47,7 +47,7 @@ def listing() -> httpx.Response:
 def test_fetch_maps_locations_and_gpus(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     route = http_mock.get(URL).mock(return_value=listing())
 
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
 
     assert [o.id for o in offers] == [
         f"tensordock:h100-sxm5-80gb-1x:{AUSTIN}:ondemand",
@@ -153,7 +153,7 @@ def test_missing_key_raises_before_any_request(
 ) -> None:
     route = http_mock.get(URL).mock(return_value=listing())
     with pytest.raises(MissingCredentialsError) as info:
-        TensordockProvider(credentials={}).fetch_offers(client)
+        TensordockProvider(credentials={}).fetch(client)
     assert info.value.exit_code == 4
     assert info.value.hint == "run `gpubroker keys set tensordock` or set TENSORDOCK_API_KEY"
     assert route.call_count == 0
@@ -181,7 +181,7 @@ def test_free_gpu_is_dropped() -> None:
 
 def test_empty_listing_is_no_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(URL).mock(return_value=httpx.Response(200, json={"data": {"locations": []}}))
-    assert provider().fetch_offers(client) == []
+    assert provider().fetch(client).offers == []
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_bad_payloads_raise_response_error(
 ) -> None:
     http_mock.get(URL).mock(return_value=response)
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.provider == "tensordock"
     assert info.value.exit_code == 5
 
@@ -216,7 +216,7 @@ def test_html_502_is_http_error(http_mock: respx.MockRouter, client: httpx.Clien
         )
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.status_code == 502
     assert str(info.value) == "tensordock: HTTP 502 Bad Gateway: HTML error page"
 
@@ -226,7 +226,7 @@ def test_401_is_invalid_credentials(http_mock: respx.MockRouter, client: httpx.C
         return_value=httpx.Response(401, json={"message": "Invalid or expired token"})
     )
     with pytest.raises(InvalidCredentialsError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.exit_code == 4
     assert str(info.value) == (
         "tensordock: credentials rejected (HTTP 401 Unauthorized: Invalid or expired token)"
@@ -240,22 +240,22 @@ def test_429_with_retry_after_is_retried(
     route = http_mock.get(URL).mock(
         side_effect=[httpx.Response(429, headers={"Retry-After": "2"}), listing()]
     )
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
     assert sleeps == [2.0]
     assert route.call_count == 2
     assert len(offers) == 8
 
 
-def test_persistent_500_is_http_error_after_retries(
+def test_persistent_503_is_http_error_after_retries(
     http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
 ) -> None:
     route = http_mock.get(URL).mock(
-        return_value=httpx.Response(500, json={"message": "Internal error"})
+        return_value=httpx.Response(503, json={"message": "Internal error"})
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
-    assert info.value.status_code == 500
-    assert str(info.value) == "tensordock: HTTP 500 Internal Server Error: Internal error"
+        provider().fetch(client)
+    assert info.value.status_code == 503
+    assert str(info.value) == "tensordock: HTTP 503 Service Unavailable: Internal error"
     assert route.call_count == 3
     assert len(sleeps) == 2
 
@@ -263,7 +263,7 @@ def test_persistent_500_is_http_error_after_retries(
 def test_timeout_is_provider_timeout(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(URL).mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(ProviderTimeoutError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert str(info.value) == "tensordock: timed out"
 
 
@@ -272,7 +272,7 @@ def test_base_url_override(
 ) -> None:
     monkeypatch.setenv("GPUBROKER_TENSORDOCK_URL", "http://127.0.0.1:8080/api/v2/")
     route = http_mock.get("http://127.0.0.1:8080/api/v2/locations").mock(return_value=listing())
-    assert len(provider().fetch_offers(client)) == 8
+    assert len(provider().fetch(client).offers) == 8
     assert route.call_count == 1
 
 

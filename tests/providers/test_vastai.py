@@ -49,7 +49,7 @@ def test_fetch_maps_on_demand_and_interruptible_offers(
 ) -> None:
     http_mock.post(URL).mock(side_effect=by_type)
 
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
 
     A, U = Availability.AVAILABLE, Availability.UNAVAILABLE
     # cpu_cores null (21890001) is skipped; 21880031 has min_bid null so has no spot offer.
@@ -116,23 +116,23 @@ def test_request_bodies_and_no_auth_header_without_key(
 ) -> None:
     route = http_mock.post(URL).mock(side_effect=by_type)
 
-    p = provider()
-    p.fetch_offers(client)
+    result = provider().fetch(client)
 
     assert route.call_count == 2
-    ondemand, bid = (json.loads(c.request.content) for c in route.calls)
+    bodies = sorted((json.loads(c.request.content) for c in route.calls), key=lambda b: b["type"])
+    bid, ondemand = bodies
     assert ondemand == {**EXPECTED_FILTERS, "type": "on-demand", "limit": 3000}
     assert bid == {**EXPECTED_FILTERS, "type": "bid", "limit": 3000}
     for call in route.calls:
         assert call.request.method == "POST"
         assert "authorization" not in call.request.headers
-    assert p.last_truncated is False
+    assert result.truncated is False
 
 
 def test_api_key_sent_as_bearer(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     route = http_mock.post(URL).mock(side_effect=by_type)
 
-    provider(credentials={"api_key": "vast-secret"}).fetch_offers(client)
+    provider(credentials={"api_key": "vast-secret"}).fetch(client)
 
     assert [c.request.headers["authorization"] for c in route.calls] == [
         "Bearer vast-secret",
@@ -145,43 +145,35 @@ def test_limit_option_and_truncation(http_mock: respx.MockRouter, client: httpx.
 
     # The on-demand fixture has 5 rows: asking for 5 means there may be more.
     p = provider(options={"limit": 5})
-    p.fetch_offers(client)
-
+    assert p.fetch(client).truncated is True
     assert [json.loads(c.request.content)["limit"] for c in route.calls] == [5, 5]
-    assert p.last_truncated is True
 
     route.reset()
-    p2 = provider(options={"limit": 6})
-    p2.fetch_offers(client)
-    assert p2.last_truncated is False
+    assert provider(options={"limit": 6}).fetch(client).truncated is False
 
 
-def test_truncation_flag_is_reset_on_each_fetch(
-    http_mock: respx.MockRouter, client: httpx.Client
-) -> None:
-    empty = load_fixture("vastai", "bundles_empty.json")
-    http_mock.post(URL).mock(
-        side_effect=[
-            httpx.Response(200, json=load_fixture("vastai", "bundles_ondemand.json")),
-            httpx.Response(200, json=empty),
-            httpx.Response(200, json=empty),
-            httpx.Response(200, json=empty),
-        ]
-    )
+def test_truncation_is_per_fetch(http_mock: respx.MockRouter, client: httpx.Client) -> None:
+    listings = iter(["bundles_ondemand.json", "bundles_empty.json"])
+    current = {"name": ""}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=load_fixture("vastai", current["name"]))
+
+    http_mock.post(URL).mock(side_effect=answer)
     p = provider(options={"limit": 5})
-    p.fetch_offers(client)
-    assert p.last_truncated is True
-    assert p.fetch_offers(client) == []
-    assert p.last_truncated is False
+    current["name"] = next(listings)
+    assert p.fetch(client).truncated is True
+    current["name"] = next(listings)
+    second = p.fetch(client)
+    assert (second.offers, second.truncated) == ([], False)
 
 
 def test_empty_listing_is_no_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.post(URL).mock(
         return_value=httpx.Response(200, json=load_fixture("vastai", "bundles_empty.json"))
     )
-    p = provider()
-    assert p.fetch_offers(client) == []
-    assert p.last_truncated is False
+    result = provider().fetch(client)
+    assert (result.offers, result.truncated) == ([], False)
 
 
 def test_malformed_rows_are_skipped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
@@ -234,7 +226,7 @@ def test_bad_payloads_raise_response_error(
 ) -> None:
     http_mock.post(URL).mock(return_value=response)
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.provider == "vastai"
     assert info.value.exit_code == 5
 
@@ -248,10 +240,10 @@ def test_html_502_is_http_error(
         )
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.status_code == 502
     assert str(info.value) == "vastai: HTTP 502 Bad Gateway: HTML error page"
-    assert route.call_count == 3
+    assert route.call_count == 6  # both searches, each tried three times
 
 
 def test_401_is_invalid_credentials_without_leaking_key(
@@ -261,7 +253,7 @@ def test_401_is_invalid_credentials_without_leaking_key(
         return_value=httpx.Response(401, json={"error": "invalid_token", "msg": "bad key"})
     )
     with pytest.raises(InvalidCredentialsError) as info:
-        provider(credentials={"api_key": "vast-secret"}).fetch_offers(client)
+        provider(credentials={"api_key": "vast-secret"}).fetch(client)
     assert info.value.exit_code == 4
     assert "vast-secret" not in str(info.value)
     assert "vast-secret" not in (info.value.hint or "")
@@ -270,35 +262,38 @@ def test_401_is_invalid_credentials_without_leaking_key(
 def test_429_with_retry_after_is_retried(
     http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
 ) -> None:
-    route = http_mock.post(URL).mock(
-        side_effect=[
-            httpx.Response(429, headers={"Retry-After": "2"}),
-            httpx.Response(200, json=load_fixture("vastai", "bundles_ondemand.json")),
-            httpx.Response(200, json=load_fixture("vastai", "bundles_bid.json")),
-        ]
-    )
-    offers = provider().fetch_offers(client)
+    throttled: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        kind = json.loads(request.content)["type"]
+        if kind == "on-demand" and not throttled:  # the first on-demand search is throttled
+            throttled.append(kind)
+            return httpx.Response(429, headers={"Retry-After": "2"})
+        return by_type(request)
+
+    route = http_mock.post(URL).mock(side_effect=answer)
+    offers = provider().fetch(client).offers
     assert sleeps == [2.0]
     assert route.call_count == 3
     assert len(offers) == 6
 
 
-def test_persistent_500_is_http_error_after_retries(
+def test_persistent_503_is_http_error_after_retries(
     http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
 ) -> None:
-    route = http_mock.post(URL).mock(return_value=httpx.Response(500, json={"error": "boom"}))
+    route = http_mock.post(URL).mock(return_value=httpx.Response(503, json={"error": "boom"}))
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
-    assert info.value.status_code == 500
+        provider().fetch(client)
+    assert info.value.status_code == 503
     assert info.value.provider == "vastai"
-    assert route.call_count == 3
-    assert len(sleeps) == 2
+    assert route.call_count == 6  # both searches (idempotent POSTs), each tried three times
+    assert len(sleeps) == 4
 
 
 def test_timeout_is_provider_timeout(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.post(URL).mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(ProviderTimeoutError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.provider == "vastai"
 
 
@@ -307,7 +302,7 @@ def test_base_url_override(
 ) -> None:
     monkeypatch.setenv("GPUBROKER_VASTAI_URL", "http://vast.test:8080/")
     route = http_mock.post("http://vast.test:8080/api/v0/bundles/").mock(side_effect=by_type)
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
     assert route.call_count == 2
     assert len(offers) == 6
 

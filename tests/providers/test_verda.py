@@ -17,6 +17,7 @@ from gpubroker.errors import (
 )
 from gpubroker.http import make_client
 from gpubroker.models import Availability, Offer
+from gpubroker.providers.base import Skips
 from gpubroker.providers.verda import VerdaProvider, parse_offers
 from tests.conftest import load_fixture
 
@@ -71,7 +72,7 @@ def by_id(offers: list[Offer]) -> dict[str, Offer]:
 def test_realistic_payload_gives_exact_offers(http_mock: respx.MockRouter) -> None:
     mock_api(http_mock)
     with client() as c:
-        offers = by_id(provider().fetch_offers(c))
+        offers = by_id(provider().fetch(c).offers)
 
     assert sorted(offers) == [
         "verda:1H100.80S.30V:FIN-01:ondemand",
@@ -142,7 +143,7 @@ def test_realistic_payload_gives_exact_offers(http_mock: respx.MockRouter) -> No
 def test_requests_sent(http_mock: respx.MockRouter) -> None:
     routes = mock_api(http_mock)
     with client() as c:
-        provider().fetch_offers(c)
+        provider().fetch(c)
 
     token_req = routes["token"].calls.last.request
     assert token_req.method == "POST"
@@ -176,7 +177,7 @@ def test_missing_credentials_make_no_request(
 ) -> None:
     routes = mock_api(http_mock)
     with client() as c, pytest.raises(MissingCredentialsError) as info:
-        provider(creds).fetch_offers(c)
+        provider(creds).fetch(c)
     assert info.value.exit_code == 4
     hint = info.value.hint or ""
     # the hint names the environment variable of every credential that is missing
@@ -194,7 +195,7 @@ def test_token_rejected_is_invalid_credentials(http_mock: respx.MockRouter, stat
         ),
     )
     with client() as c, pytest.raises(InvalidCredentialsError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.exit_code == 4
     assert SECRET not in str(info.value)
     assert SECRET not in (info.value.hint or "")
@@ -204,7 +205,7 @@ def test_token_rejected_is_invalid_credentials(http_mock: respx.MockRouter, stat
 def test_401_on_listing_is_invalid_credentials(http_mock: respx.MockRouter) -> None:
     mock_api(http_mock, types=httpx.Response(401, json={"message": "token expired"}))
     with client() as c, pytest.raises(InvalidCredentialsError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.exit_code == 4
     assert TOKEN not in str(info.value)
     assert SECRET not in str(info.value)
@@ -221,7 +222,7 @@ def test_401_on_listing_is_invalid_credentials(http_mock: respx.MockRouter) -> N
 def test_bad_token_payload(http_mock: respx.MockRouter, token_response: httpx.Response) -> None:
     mock_api(http_mock, token=token_response)
     with client() as c, pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert SECRET not in str(info.value)
 
 
@@ -241,7 +242,7 @@ def test_bad_token_payload(http_mock: respx.MockRouter, token_response: httpx.Re
 def test_bad_payloads(http_mock: respx.MockRouter, name: str, response: httpx.Response) -> None:
     mock_api(http_mock)[name].mock(return_value=response)
     with client() as c, pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.provider == "verda"
     assert SECRET not in str(info.value)
     assert TOKEN not in str(info.value)
@@ -253,7 +254,7 @@ def test_502_html(http_mock: respx.MockRouter) -> None:
         types=httpx.Response(502, headers={"content-type": "text/html"}, text="<html>502</html>"),
     )
     with client([]) as c, pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.status_code == 502
     assert "HTML error page" in str(info.value)
     assert routes["types"].call_count == 3
@@ -262,7 +263,7 @@ def test_502_html(http_mock: respx.MockRouter) -> None:
 def test_empty_listing_is_empty(http_mock: respx.MockRouter) -> None:
     mock_api(http_mock, types=httpx.Response(200, json=[]))
     with client() as c:
-        assert provider().fetch_offers(c) == []
+        assert provider().fetch(c).offers == []
 
 
 def test_malformed_items_are_skipped_good_ones_kept() -> None:
@@ -277,25 +278,22 @@ def test_malformed_items_are_skipped_good_ones_kept() -> None:
     availability.append({"availabilities": ["1H100.80S.30V"]})  # no location_code
     locations: list[Any] = load_fixture("verda", "locations.json")
     locations.append({"name": "Nowhere"})
-    skipped: list[str] = []
+    skips = Skips("verda")
     offers = parse_offers(
         types,
         observed_at=NOW,
         availability=availability,
         spot_availability=load_fixture("verda", "spot_availability.json"),
         locations=locations,
-        skipped=skipped,
+        skips=skips,
     )
     assert len(offers) == 8
-    assert sorted(skipped) == [
-        "CPU.120V.480G: no GPU",
-        "malformed availability entry",
-        "malformed instance type",
-        "malformed instance type",
-        "malformed instance type",
-        "malformed instance type",
-        "malformed location",
-    ]
+    assert skips.as_dict() == {
+        "malformed availability entry": 1,
+        "malformed instance type": 4,
+        "malformed location": 1,
+        "no GPU": 1,
+    }
 
 
 def test_numeric_prices_zero_spot_and_unknown_location() -> None:
@@ -329,18 +327,18 @@ def test_429_retry_after_then_success(http_mock: respx.MockRouter) -> None:
     )
     sleeps: list[float] = []
     with client(sleeps) as c:
-        offers = provider().fetch_offers(c)
+        offers = provider().fetch(c).offers
     assert sleeps == [2.0]
     assert routes["types"].call_count == 2
     assert len(offers) == 8
 
 
-def test_500_persistent(http_mock: respx.MockRouter) -> None:
-    routes = mock_api(http_mock, locations=httpx.Response(500, json={"message": "boom"}))
+def test_503_persistent(http_mock: respx.MockRouter) -> None:
+    routes = mock_api(http_mock, locations=httpx.Response(503, json={"message": "boom"}))
     sleeps: list[float] = []
     with client(sleeps) as c, pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(c)
-    assert (info.value.status_code, info.value.exit_code) == (500, 5)
+        provider().fetch(c)
+    assert (info.value.status_code, info.value.exit_code) == (503, 5)
     assert routes["locations"].call_count == 3
     assert len(sleeps) == 2
 
@@ -348,7 +346,7 @@ def test_500_persistent(http_mock: respx.MockRouter) -> None:
 def test_500_on_token_is_http_error(http_mock: respx.MockRouter) -> None:
     mock_api(http_mock, token=httpx.Response(500, json={"message": "boom"}))
     with client([]) as c, pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.status_code == 500
     assert SECRET not in str(info.value)
 
@@ -357,7 +355,7 @@ def test_timeout(http_mock: respx.MockRouter) -> None:
     routes = mock_api(http_mock)
     routes["types"].mock(side_effect=httpx.ReadTimeout("slow"))
     with client() as c, pytest.raises(ProviderTimeoutError) as info:
-        provider().fetch_offers(c)
+        provider().fetch(c)
     assert info.value.provider == "verda"
 
 
@@ -365,7 +363,7 @@ def test_base_url_override(http_mock: respx.MockRouter, monkeypatch: pytest.Monk
     monkeypatch.setenv("GPUBROKER_VERDA_URL", "https://api.datacrunch.io/v1/")
     routes = mock_api(http_mock, base="https://api.datacrunch.io/v1")
     with client() as c:
-        offers = provider().fetch_offers(c)
+        offers = provider().fetch(c).offers
     assert routes["token"].call_count == 1
     assert len(offers) == 8
 

@@ -58,9 +58,9 @@ def test_fetch_maps_cloud_and_metal_plans(
 ) -> None:
     plans_route, metal_route = mock_both(http_mock)
 
-    p = provider()
     with caplog.at_level(logging.INFO, logger="gpubroker.providers.vultr"):
-        offers = p.fetch_offers(client)
+        result = provider().fetch(client)
+    offers = result.offers
 
     # CPU plans (vc2, vhf, vbm-4c-32gb) give nothing; the 10 GB and 40 GB A100 slices are
     # fractional; the MI300X plan costs 0 and the GH200 has a 0 preemptible price.
@@ -154,7 +154,7 @@ def test_fetch_maps_cloud_and_metal_plans(
         "cpu_model": "EPYC 9354",
         "monthly_cost_usd": 11679.2,
     }
-    assert p.last_truncated is False
+    assert result.truncated is False
     assert "vultr: skipped 0 malformed, 2 fractional-GPU and 0 unknown-GPU plan(s)" in (
         caplog.messages
     )
@@ -173,7 +173,7 @@ def test_fetch_maps_cloud_and_metal_plans(
 
 def test_optional_key_is_sent_as_bearer(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     plans_route, metal_route = mock_both(http_mock)
-    offers = provider(credentials={"api_key": "secret_vultr_key"}).fetch_offers(client)
+    offers = provider(credentials={"api_key": "secret_vultr_key"}).fetch(client).offers
     assert len(offers) == 13
     calls = [*plans_route.calls, *metal_route.calls]
     assert [c.request.headers["authorization"] for c in calls] == ["Bearer secret_vultr_key"] * 3
@@ -188,17 +188,17 @@ def test_pagination_stops_at_max_pages_and_marks_truncation(
     http_mock.get(METAL).mock(return_value=metal_listing())
 
     p = provider(options={"max_pages": 3})
-    offers = p.fetch_offers(client)
+    result = p.fetch(client)
 
     assert plans_route.call_count == 3
-    assert p.last_truncated is True
+    assert result.truncated is True
     # Each page's A100/L40S offers are kept (duplicates are the aggregator's business).
+    offers = result.offers
     assert len([o for o in offers if o.instance_type == "vcg-a100-12c-120g-80vram"]) == 6
 
-    # The flag is reset by the next complete fetch.
+    # The next complete fetch is not truncated.
     http_mock.get(PLANS).mock(side_effect=plans_pages)
-    p.fetch_offers(client)
-    assert p.last_truncated is False
+    assert p.fetch(client).truncated is False
 
 
 def test_metal_listing_is_paginated_too(http_mock: respx.MockRouter, client: httpx.Client) -> None:
@@ -216,7 +216,7 @@ def test_metal_listing_is_paginated_too(http_mock: respx.MockRouter, client: htt
     http_mock.get(PLANS).mock(return_value=httpx.Response(200, json={"plans": [], "meta": {}}))
     route = http_mock.get(METAL).mock(side_effect=metal_pages)
 
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
 
     assert route.call_count == 2
     assert [o.id for o in offers] == [
@@ -302,7 +302,7 @@ def test_empty_listings_are_no_offers(http_mock: respx.MockRouter, client: httpx
         return_value=httpx.Response(200, json={"plans": [], "meta": {"total": 0}})
     )
     http_mock.get(METAL).mock(return_value=httpx.Response(200, json={"plans_metal": []}))
-    assert provider().fetch_offers(client) == []
+    assert provider().fetch(client).offers == []
 
 
 @pytest.mark.parametrize(
@@ -325,9 +325,9 @@ def test_bad_payloads_raise_response_error(
     http_mock.get(PLANS).mock(return_value=response)
     metal = http_mock.get(METAL).mock(return_value=metal_listing())
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.provider == "vultr"
-    assert metal.call_count == 0
+    assert metal.call_count <= 1  # asked at the same time, its answer unused
 
 
 def test_bad_metal_payload_raises_response_error(
@@ -336,7 +336,7 @@ def test_bad_metal_payload_raises_response_error(
     http_mock.get(PLANS).mock(side_effect=plans_pages)
     http_mock.get(METAL).mock(return_value=httpx.Response(200, json={"plans": []}))
     with pytest.raises(ProviderResponseError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert str(info.value).startswith("vultr: unexpected payload")
 
 
@@ -347,7 +347,7 @@ def test_html_502_is_http_error(http_mock: respx.MockRouter, client: httpx.Clien
         )
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
+        provider().fetch(client)
     assert info.value.status_code == 502
     assert str(info.value) == "vultr: HTTP 502 Bad Gateway: HTML error page"
 
@@ -357,7 +357,7 @@ def test_401_is_invalid_credentials(http_mock: respx.MockRouter, client: httpx.C
         return_value=httpx.Response(401, json={"error": "Invalid API token.", "status": 401})
     )
     with pytest.raises(InvalidCredentialsError) as info:
-        provider(credentials={"api_key": "secret_vultr_key"}).fetch_offers(client)
+        provider(credentials={"api_key": "secret_vultr_key"}).fetch(client)
     assert info.value.exit_code == 4
     assert str(info.value) == (
         "vultr: credentials rejected (HTTP 401 Unauthorized: Invalid API token.)"
@@ -376,23 +376,23 @@ def test_429_with_retry_after_is_retried(
         ]
     )
     http_mock.get(METAL).mock(return_value=metal_listing())
-    offers = provider().fetch_offers(client)
+    offers = provider().fetch(client).offers
     assert sleeps == [2.0]
     assert route.call_count == 3
     assert len(offers) == 13
 
 
-def test_persistent_500_is_http_error_after_retries(
+def test_persistent_503_is_http_error_after_retries(
     http_mock: respx.MockRouter, client: httpx.Client, sleeps: list[float]
 ) -> None:
     http_mock.get(PLANS).mock(side_effect=plans_pages)
     route = http_mock.get(METAL).mock(
-        return_value=httpx.Response(500, json={"error": "Internal error", "status": 500})
+        return_value=httpx.Response(503, json={"error": "Internal error", "status": 503})
     )
     with pytest.raises(ProviderHTTPError) as info:
-        provider().fetch_offers(client)
-    assert info.value.status_code == 500
-    assert str(info.value) == "vultr: HTTP 500 Internal Server Error: Internal error"
+        provider().fetch(client)
+    assert info.value.status_code == 503
+    assert str(info.value) == "vultr: HTTP 503 Service Unavailable: Internal error"
     assert route.call_count == 3
     assert len(sleeps) == 2
 
@@ -400,7 +400,7 @@ def test_persistent_500_is_http_error_after_retries(
 def test_timeout_is_provider_timeout(http_mock: respx.MockRouter, client: httpx.Client) -> None:
     http_mock.get(PLANS).mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(ProviderTimeoutError):
-        provider().fetch_offers(client)
+        provider().fetch(client)
 
 
 def test_base_url_override(
@@ -411,7 +411,7 @@ def test_base_url_override(
     metal = http_mock.get("https://vultr.example.test/v2/plans-metal").mock(
         return_value=metal_listing()
     )
-    assert len(provider().fetch_offers(client)) == 13
+    assert len(provider().fetch(client).offers) == 13
     assert (plans.call_count, metal.call_count) == (2, 1)
 
 

@@ -1,4 +1,9 @@
-"""Shared CLI options and the per-invocation state the root callback sets up."""
+"""Shared CLI options and the per-invocation state the root callback sets up.
+
+Commands reach the library only through `gpubroker.broker.Broker` (plus the models, the
+errors and the renderer), imported inside the command bodies so that building the CLI and
+printing help imports neither pydantic nor the models (``tests/test_layers.py`` checks both).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,35 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from gpubroker import render
-from gpubroker.settings import OutputFormat, Settings
+from gpubroker.vocabulary import OutputFormat
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from gpubroker.broker import Broker
     from gpubroker.models import ProviderStatus
+    from gpubroker.settings import Settings
+
+#: Library parameter → the flag a CLI user typed (default: ``--`` + the name, dashed).
+PARAM_FLAGS = {
+    "gpus": "--gpu",
+    "providers": "--provider",
+    "regions": "--region",
+    "countries": "--country",
+    "preset": "--optimize",
+    "min_vram_gib": "--min-vram",
+    "max_price_usd": "--max-price",
+    "max_price_per_gpu_usd": "--max-price-per-gpu",
+    "min_ram_gib": "--min-ram",
+    "min_disk_gib": "--min-disk",
+    "available_only": "--available",
+}
+
+
+def flag_for(param: str) -> str:
+    """The CLI flag of a library parameter (``min_gpus`` → ``--min-gpus``)."""
+    return PARAM_FLAGS.get(param, "--" + param.replace("_", "-"))
 
 
 @dataclass
@@ -41,6 +67,8 @@ class AppState:
         return self.broker().settings
 
     def err(self) -> Console:
+        from gpubroker import render
+
         return render.err_console(self.no_color)
 
     def close(self) -> None:
@@ -71,6 +99,8 @@ def output_format(
 
 
 def stderr_is_tty() -> bool:
+    from gpubroker import render
+
     return render.is_tty(sys.stderr)
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gpubroker import render
 from gpubroker.commands import _options as o
 from gpubroker.errors import NotFoundError
-from gpubroker.models import Query, SearchResult
-from gpubroker.ranking import PRESETS, parse_weights
-from gpubroker.ranking.views import GROUP_BY, group_columns, group_offers
+from gpubroker.vocabulary import GROUP_BY, PRESET_NAMES
+
+if TYPE_CHECKING:
+    from gpubroker.models import Query, SearchResult
 
 
 def build_query(
@@ -34,6 +34,8 @@ def build_query(
     where: str | None = None,
 ) -> Query:
     """The `Query` for the filter flags shared by browse and watch (names as on the CLI)."""
+    from gpubroker.models import Query
+
     return Query(
         gpus=gpu or [], min_gpus=min_gpus, max_gpus=max_gpus, min_vram_gib=min_vram,
         max_price_usd=max_price or None, max_price_per_gpu_usd=max_price_per_gpu or None,
@@ -44,6 +46,8 @@ def build_query(
 
 
 def print_notes(ctx: typer.Context, result: SearchResult) -> None:
+    from gpubroker import render
+
     err = o.state(ctx).err()
     render.render_result_notes(result, err)
 
@@ -68,7 +72,7 @@ def browse(
     where: o.WhereOpt = None,
     optimize: Annotated[
         str | None,
-        typer.Option("--optimize", "-O", help=f"Ranking preset: {', '.join(PRESETS)}."),
+        typer.Option("--optimize", "-O", help=f"Ranking preset: {', '.join(PRESET_NAMES)}."),
     ] = None,
     weights: Annotated[
         str | None, typer.Option("--weights", help="Criterion weights: price=0.5,vram=0.3,...")
@@ -105,6 +109,8 @@ def browse(
 
         gpubroker browse --group-by gpu
     """
+    from gpubroker import render
+
     st = o.state(ctx)
     output = o.output_format(ctx, fmt, as_json)
     query = build_query(
@@ -113,20 +119,20 @@ def browse(
         spot=spot, min_reliability=min_reliability, min_vcpus=min_vcpus, min_ram=min_ram,
         min_disk=min_disk, available=available, where=where,
     )  # fmt: skip
-    # Validate presentation flags before any network traffic.
-    valid = group_columns(group_by) if group_by else render.OFFER_FIELDS
-    columns = render.parse_fields(fields, valid)
     broker = st.broker()
+    # Validate presentation flags before any network traffic.
+    valid = broker.offers.group_columns(group_by) if group_by else render.OFFER_FIELDS
+    columns = render.parse_fields(fields, valid)
     with o.progress(st.err(), "asking providers") as update:
         result = broker.search(
-            query, preset=optimize, weights=parse_weights(weights) if weights else None,
+            query, preset=optimize, weights=weights or None,
             explain=explain, hours=hours, sort=sort,
             limit=None if group_by else (limit or broker.settings.limit),
             fresh=fresh, offline=offline, strict=strict, on_progress=update,
         )  # fmt: skip
     print_notes(ctx, result)
     if group_by:
-        rows = group_offers(result.offers, group_by)
+        rows = broker.offers.group(result.offers, group_by)
         shown = rows[:limit] if limit else rows
         render.write_data(shown, output, columns=columns, headers=render.GROUP_HEADERS)
     else:

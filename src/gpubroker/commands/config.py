@@ -6,14 +6,15 @@ from typing import Annotated
 
 import typer
 
-from gpubroker import render, settings
 from gpubroker.commands import _options as o
-from gpubroker.errors import ConfigError, NotFoundError
+from gpubroker.errors import NotFoundError
 
 app = typer.Typer(help="Show and change settings (config.toml profiles).", no_args_is_help=True)
 
 
 def _value(value: object) -> str:
+    if isinstance(value, dict):
+        return ";".join(f"{k}={_value(v)}" for k, v in value.items())
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     return str(getattr(value, "value", value))
@@ -25,40 +26,28 @@ def show(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False
 
     Example: gpubroker --profile ci config show --json
     """
-    st = o.state(ctx)
-    resolved = st.settings
-    name = settings.resolve_profile(st.profile)
-    table = settings.read_config(settings.config_path()).get(name, {})
-    rows = []
-    for key in settings.Settings.names():
-        env = settings.EnvVars.SETTING_PREFIX + key.upper()
-        import os
+    from gpubroker import render
 
-        source = "env" if env in os.environ else "config" if key in table else "default"
-        rows.append({"key": key, "value": resolved.model_dump(mode="json")[key], "source": source})
+    config = o.state(ctx).broker().config
+    rows = config.show()
     output = o.output_format(ctx, fmt, as_json)
     if output.value == "json":
-        render.write_data(
-            rows,
-            output,
-            json_object={"profile": name, "settings": resolved.model_dump(mode="json")},
-        )
+        obj = {"profile": config.profile, "settings": config.effective()}
+        render.write_data(rows, output, json_object=obj)
         return
     render.write_data(rows, output, table_rows=[{**r, "value": _value(r["value"])} for r in rows])
 
 
 @app.command("path")
-def path() -> None:
+def path(ctx: typer.Context) -> None:
     """Print the config file path (it may not exist yet)."""
-    print(settings.config_path())
+    print(o.state(ctx).broker().config.path)
 
 
 @app.command("get")
 def get(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Setting name.")]) -> None:
     """Print one effective setting, e.g. `gpubroker config get limit`."""
-    if key not in settings.Settings.model_fields:
-        raise ConfigError(f"unknown setting {key!r}; valid: {', '.join(settings.Settings.names())}")
-    print(_value(getattr(o.state(ctx).settings, key)))
+    print(_value(o.state(ctx).broker().config.get(key)))
 
 
 @app.command("set")
@@ -67,15 +56,21 @@ def set_(
     key: Annotated[str, typer.Argument(help="Setting name.")],
     value: Annotated[str, typer.Argument(help="New value (lists: comma-separated).")],
 ) -> None:
-    """Set a setting in the profile, e.g. `gpubroker config set limit 50`."""
+    """Set a setting in the profile, e.g. `gpubroker config set limit 50`.
+
+    Mappings use NAME=VALUE pairs separated by ';', e.g.
+    `gpubroker config set regions 'aws=us-east-1,us-west-2;gcp=us-east4'`.
+    """
     st = o.state(ctx)
-    stored = settings.write_setting(st.profile, key, value)
-    profile = settings.resolve_profile(st.profile)
-    st.err().print(f"{key} = {_value(stored)} (profile {profile})", markup=False, highlight=False)
+    config = st.broker().config
+    stored = config.set(key, value)
+    st.err().print(
+        f"{key} = {_value(stored)} (profile {config.profile})", markup=False, highlight=False
+    )
 
 
 @app.command("unset")
 def unset(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Setting name.")]) -> None:
     """Remove a setting from the profile so the default applies again."""
-    if not settings.unset_setting(o.state(ctx).profile, key):
+    if not o.state(ctx).broker().config.unset(key):
         raise NotFoundError(f"{key} is not set in this profile")

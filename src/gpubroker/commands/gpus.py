@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
-from gpubroker import gpus as registry
-from gpubroker import render
 from gpubroker.commands import _options as o
 from gpubroker.errors import NotFoundError
 
@@ -45,11 +42,9 @@ def list_gpus(
 
         gpubroker gpus a100 --json
     """
-    specs = registry.search(arch=arch, min_vram_gib=min_vram, vendor=vendor)
-    if name:
-        wanted = {s.name for s in registry.resolve_query(name)}
-        specs = [s for s in specs if s.name in wanted]
-    rows = [{**asdict(s), "aliases": list(s.aliases)} for s in specs]
+    from gpubroker import render
+
+    rows = o.state(ctx).broker().gpus.list(name, arch=arch, min_vram_gib=min_vram, vendor=vendor)
     output = o.output_format(ctx, fmt, as_json)
     columns = render.parse_fields(fields, [*GPU_COLUMNS, "family", "memory_type", "aliases"])
     if columns is None and output.value not in ("json", "jsonl"):

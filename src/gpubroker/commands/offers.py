@@ -6,10 +6,8 @@ from typing import Annotated
 
 import typer
 
-from gpubroker import render
 from gpubroker.commands import _options as o
 from gpubroker.errors import NoProvidersAvailableError, NotFoundError
-from gpubroker.textfmt import sparkline
 
 app = typer.Typer(help="Refresh live offers, inspect one, and see price history.")
 
@@ -25,6 +23,8 @@ def refresh(
 
     Example: gpubroker offers refresh --provider vastai,runpod
     """
+    from gpubroker import render
+
     st = o.state(ctx)
     broker = st.broker()
     with o.progress(st.err(), "fetching offers") as update:
@@ -43,6 +43,8 @@ def show(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Show every field of one offer (from the cache or the bundled catalog)."""
+    from gpubroker import render
+
     offer = o.state(ctx).broker().get_offer(offer_id)
     output = o.output_format(ctx, fmt, as_json)
     data = offer.model_dump(mode="json")
@@ -67,7 +69,10 @@ def history(
     The table ends with a sparkline of the median per series. Example:
     gpubroker offers history h100 --days 7
     """
-    rows = o.state(ctx).broker().price_history(gpu, provider=provider, days=days)
+    from gpubroker import render
+
+    offers = o.state(ctx).broker().offers
+    rows = offers.history(gpu, provider=provider, days=days)
     output = o.output_format(ctx, fmt, as_json)
     if not rows:
         render.write_data([], output)
@@ -75,13 +80,6 @@ def history(
             f"no price history for {gpu!r} in the last {days:g} days",
             hint="history grows with each live refresh: `gpubroker offers refresh`",
         )
-    render.write_data(rows, output, columns=[c for c in rows[0] if c != "id"])
+    render.write_data(rows, output)
     if output.value == "table":
-        series: dict[tuple[str, str, bool], list[float]] = {}
-        for row in rows:
-            key = (row["provider"], row["gpu_model"], row["spot"])
-            series.setdefault(key, []).append(row["median_usd"])
-        for (prov, model, spot), medians in series.items():
-            kind = "spot" if spot else "on-demand"
-            line = f"{prov:<8} {model:<16} {kind:<9} {sparkline(medians)}  last ${medians[-1]:.3f}"
-            print(line)
+        render.history_sparklines(offers.history_series(rows))

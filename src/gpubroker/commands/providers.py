@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from gpubroker import render
 from gpubroker.commands import _options as o
 
 
@@ -13,5 +12,7 @@ def list_providers(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonO
 
     Example: gpubroker providers --json
     """
+    from gpubroker import render
+
     rows = o.state(ctx).broker().provider_info()
     render.write_data(rows, o.output_format(ctx, fmt, as_json))

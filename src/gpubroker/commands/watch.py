@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from gpubroker import render
 from gpubroker.commands import _options as o
 from gpubroker.commands.browse import build_query, print_notes
-from gpubroker.errors import NotFoundError, UnavailableError, UsageError
+from gpubroker.errors import NotFoundError, UnavailableError
 
 
 def watch(
@@ -59,13 +58,11 @@ def watch(
 
         gpubroker watch --gpu h100 --max-price 2.5 --interval 120 --timeout 7200 --json
     """
-    from gpubroker import notify
+    from gpubroker import render
 
-    if notify_email and not notify_from:
-        raise UsageError("--notify-email needs --notify-from (an SES-verified sender)")
-    if notify_sms:
-        notify.check_phone_number(notify_sms)
     st = o.state(ctx)
+    broker = st.broker()
+    broker.offers.check_alert_targets(notify_email, notify_from, notify_sms)
     output = o.output_format(ctx, fmt, as_json)
     query = build_query(
         gpu=gpu, min_gpus=min_gpus, max_gpus=max_gpus, min_vram=min_vram, max_price=max_price,
@@ -74,7 +71,6 @@ def watch(
     )  # fmt: skip
     if not include_catalog:
         query = query.model_copy(update={"where": _and(query.where, "source != catalog")})
-    broker = st.broker()
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -85,7 +81,9 @@ def watch(
         if result is not None and result.offers:
             print_notes(ctx, result)
             render.render_offers(result.offers, output, no_color=st.no_color)
-            notify.alert(result.offers, email=notify_email, sender=notify_from, sms=notify_sms)
+            broker.offers.alert(
+                result.offers, email=notify_email, sender=notify_from, sms=notify_sms
+            )
             return
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -32,25 +32,25 @@ Quirks handled here (each also noted where it is handled):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
 
-import httpx
 from pydantic import BaseModel, Field, ValidationError
 
-from gpubroker.errors import ProviderResponseError, ProviderTimeoutError
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.errors import ProviderResponseError
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
     country_for_aws_style_region,
     make_offer,
-    translate_errors,
 )
 
 log = logging.getLogger(__name__)
@@ -394,8 +394,7 @@ def parse_offers(
 class AwsProvider(Provider):
     """AWS EC2 GPU instances, on-demand and spot, in a few regions.
 
-    Options (all optional):
-        regions: list of region names (or a comma-separated string); default `DEFAULT_REGIONS`.
+    Regions default to `DEFAULT_REGIONS`. Options (all optional):
         client_factory: ``(service_name, region_name) -> client``; wins over ``session``.
         session: a ``boto3.Session`` used to build clients; default a fresh one (standard
             credential chain).
@@ -407,70 +406,53 @@ class AwsProvider(Provider):
     label: ClassVar[str] = "AWS EC2"
     # boto3 resolves AWS credentials itself (env, profile, SSO, instance role): nothing to declare.
     credentials: ClassVar[tuple[CredentialSpec, ...]] = ()
+    default_regions: ClassVar[tuple[str, ...]] = DEFAULT_REGIONS
     homepage: ClassVar[str | None] = "https://aws.amazon.com/ec2/pricing/on-demand/"
 
     @classmethod
     def needs_auth(cls) -> bool:
         """True: listing prices needs IAM credentials, even though none are declared here.
 
-        They come from boto3's own credential chain; when it finds none, `fetch_offers` raises
+        They come from boto3's own credential chain; when it finds none, `fetch` raises
         `MissingCredentialsError`.
         """
         return True
 
-    @property
-    def regions(self) -> list[str]:
-        """The regions to list, from the ``regions`` option or `DEFAULT_REGIONS`."""
-        value = self.options.get("regions")
-        if isinstance(value, str):
-            value = value.split(",")
-        regions = [str(r).strip() for r in value or () if str(r).strip()]
-        return list(dict.fromkeys(regions)) or list(DEFAULT_REGIONS)
-
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
         """List GPU instance offers in every configured region.
 
-        ``client`` is unused: boto3 has its own HTTP stack. ``query.spot`` is honoured as a
-        hint: False skips the spot calls, True skips the Price List calls.
+        In each region the instance types and the Price List are asked for at once, then
+        the spot price history of the GPU types found. Regions go one after the other: the
+        Price List client is shared by all of them and its pages must not interleave.
+        boto3 has its own HTTP stack: the session's client is unused, its deadline is
+        honoured between calls.
 
         Raises:
             MissingCredentialsError: boto3 found no AWS credentials.
             InvalidCredentialsError: AWS refused them (AccessDenied, UnauthorizedOperation...).
             ProviderError: throttling, server errors, network failures, unreadable answers.
         """
-        del client
-        want_ondemand = query is None or query.spot is not True
-        want_spot = query is None or query.spot is not False
         observed_at = self.now()
+        factory = self._client_factory()
+        pricing = factory("pricing", self.options.get("pricing_region") or PRICING_REGION)
         offers: list[Offer] = []
-        with translate_errors(self.name):
-            factory = self._client_factory()
-            pricing = (
-                factory("pricing", self.options.get("pricing_region") or PRICING_REGION)
-                if want_ondemand
-                else None
+        for region in dict.fromkeys(self.regions):
+            session.check_deadline()
+            ec2 = factory("ec2", region)
+            specs, prices = session.parallel(
+                functools.partial(_instance_types, ec2),
+                functools.partial(self._prices, session, pricing, region),
             )
-            for region in self.regions:
-                self._check_deadline()
-                ec2 = factory("ec2", region)
-                specs = parse_instance_types(
-                    _pages(
-                        ec2,
-                        "describe_instance_types",
-                        Filters=[{"Name": "instance-type", "Values": list(INSTANCE_TYPE_PATTERNS)}],
-                    )
-                )
-                if not specs:
-                    continue
-                prices = self._prices(pricing, region) if pricing is not None else {}
-                quotes = self._spot(ec2, sorted(specs), observed_at) if want_spot else {}
-                offers.extend(
-                    parse_offers(specs, prices, quotes, region=region, observed_at=observed_at)
-                )
-        return offers
+            if not specs:
+                continue
+            quotes = self._spot(session, ec2, sorted(specs), observed_at)
+            offers.extend(
+                parse_offers(specs, prices, quotes, region=region, observed_at=observed_at)
+            )
+        return FetchResult(offers)
 
-    def _prices(self, pricing: Any, region: str) -> dict[str, float]:
-        self._check_deadline()
+    def _prices(self, session: FetchSession, pricing: Any, region: str) -> dict[str, float]:
+        session.check_deadline()
         filters = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region}] + [
             {"Type": "TERM_MATCH", "Field": key, "Value": value}
             for key, value in _PRICE_FILTERS.items()
@@ -485,10 +467,12 @@ class AwsProvider(Provider):
         )  # fmt: skip
         return parse_prices(items)
 
-    def _spot(self, ec2: Any, instance_types: list[str], now: datetime) -> dict[str, SpotQuote]:
+    def _spot(
+        self, session: FetchSession, ec2: Any, instance_types: list[str], now: datetime
+    ) -> dict[str, SpotQuote]:
         rows: list[Any] = []
         for start in range(0, len(instance_types), _SPOT_BATCH):
-            self._check_deadline()
+            session.check_deadline()
             for page in _pages(
                 ec2,
                 "describe_spot_price_history",
@@ -522,9 +506,10 @@ class AwsProvider(Provider):
 
         return build
 
-    def _check_deadline(self) -> None:
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            raise ProviderTimeoutError(self.name, f"{self.name}: ran out of time")
+
+def _instance_types(ec2: Any) -> dict[str, InstanceSpec]:
+    filters = [{"Name": "instance-type", "Values": list(INSTANCE_TYPE_PATTERNS)}]
+    return parse_instance_types(_pages(ec2, "describe_instance_types", Filters=filters))
 
 
 def _pages(client: Any, operation: str, **params: Any) -> Iterator[Any]:

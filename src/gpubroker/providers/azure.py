@@ -14,16 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import BaseModel, Field, ValidationError
 
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
-    get_json,
     make_offer,
-    translate_errors,
 )
 
 logger = logging.getLogger(__name__)
@@ -257,49 +256,40 @@ class AzureProvider(Provider):
     """Azure N-series VMs, priced from the public Retail Prices API.
 
     Options:
-        regions: ``armRegionName`` values to ask for (default `DEFAULT_REGIONS`).
-        max_pages: pages to follow before giving up (default `DEFAULT_MAX_PAGES`);
-            ``last_truncated`` is True after a fetch that stopped there.
+        max_pages: pages to follow before giving up (default `DEFAULT_MAX_PAGES`); a
+            fetch that stopped there is marked ``truncated``.
     """
 
     name: ClassVar[str] = "azure"
     label: ClassVar[str] = "Microsoft Azure"
     credentials: ClassVar[tuple[CredentialSpec, ...]] = ()
     default_base_url: ClassVar[str | None] = "https://prices.azure.com"
+    default_regions: ClassVar[tuple[str, ...]] = DEFAULT_REGIONS
     homepage: ClassVar[str | None] = (
         "https://azure.microsoft.com/pricing/details/virtual-machines/linux/"
     )
 
-    last_truncated: bool = False
-
-    def regions(self) -> list[str]:
-        configured = self.options.get("regions")
-        if configured:
-            return [str(r) for r in configured]
-        return list(DEFAULT_REGIONS)
-
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
         """Fetch every page of N-series prices for the configured regions.
 
-        The query is not pushed server-side: the region list comes from the provider
-        options, and filters are applied centrally.
+        The region list is pushed server-side (it is part of what is cached); other
+        filters are applied centrally.
         """
-        self.last_truncated = False
         max_pages = int(self.options.get("max_pages") or DEFAULT_MAX_PAGES)
-        with translate_errors(self.name):
-            items: list[Any] = []
-            url: str | None = f"{self.base_url}/api/retail/prices"
-            params: dict[str, str] | None = {"$filter": build_filter(self.regions())}
-            pages = 0
-            while url:
-                if pages >= max_pages:
-                    self.last_truncated = True
-                    logger.warning("azure: stopped after %d pages", pages)
-                    break
-                payload = get_json(self, client, "GET", url, params=params)
-                page = _Page.model_validate(payload)
-                items.extend(page.items)
-                pages += 1
-                # NextPageLink is a full URL that already carries $filter and $skip.
-                url, params = page.next_page_link, None
-            return parse_offers(items, observed_at=self.now())
+        items: list[Any] = []
+        url: str | None = f"{self.base_url}/api/retail/prices"
+        params: dict[str, str] | None = {"$filter": build_filter(self.regions)}
+        pages = 0
+        truncated = False
+        while url:
+            if pages >= max_pages:
+                truncated = True
+                logger.warning("azure: stopped after %d pages", pages)
+                break
+            payload = session.json("GET", url, params=params)
+            page = _Page.model_validate(payload)
+            items.extend(page.items)
+            pages += 1
+            # NextPageLink is a full URL that already carries $filter and $skip.
+            url, params = page.next_page_link, None
+        return FetchResult(parse_offers(items, observed_at=self.now()), truncated=truncated)

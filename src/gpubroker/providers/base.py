@@ -1,36 +1,47 @@
-"""The provider shape: one class per provider, pure constructors, one I/O method.
+"""The provider contract: one class per provider, pure constructors, one I/O method.
 
-A provider module defines ``class <Name>Provider(Provider)`` whose ``fetch_offers`` does only
-the HTTP (or boto3) calls, and a pure module-level ``parse_offers(payload, ...)`` that maps the
-raw payload to `Offer` objects, validating it with small private pydantic models.
+A provider module defines ``class <Name>Provider(Provider)`` whose ``_fetch(session)`` does
+only the HTTP (or boto3) calls and returns a `FetchResult`, and a pure module-level
+``parse_offers(payload, ...)`` that maps the raw payload to `Offer` objects, validating it
+with small private pydantic models and counting every row it leaves out in a `Skips`.
+
+Callers use `Provider.fetch(client, deadline=...)`: it opens a `FetchSession` (the shared
+client, the deadline, concurrency) and translates every failure into the error tree through
+`gpubroker.remote`, with the provider's secrets redacted. Results come back only through
+the returned `FetchResult`; nothing is handed back through attributes.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 import re
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, overload
 
 import httpx
-import pydantic
 
 from gpubroker import gpus
 from gpubroker.errors import (
-    GpubrokerError,
-    InvalidCredentialsError,
     MissingCredentialsError,
-    ProviderError,
-    ProviderHTTPError,
     ProviderResponseError,
     ProviderTimeoutError,
 )
-from gpubroker.http import DEADLINE_EXTENSION, parse_retry_after
-from gpubroker.models import Availability, Offer, Query, Source
+from gpubroker.http import DEADLINE_EXTENSION, IDEMPOTENT_EXTENSION
+from gpubroker.models import Availability, Offer, Source
+from gpubroker.remote import translate_errors
+
+_log = logging.getLogger("gpubroker.providers")
+T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,24 +61,217 @@ class CredentialSpec:
     secret: bool = True
 
 
+class Skips:
+    """Rows a parser left out, counted by reason (``no price``, ``unknown shape``...).
+
+    Every row a provider returns becomes an offer or a counted skip; the row's id goes to
+    the debug log, the counts to the fetch's `FetchResult.skipped`.
+    """
+
+    def __init__(self, provider: str = "") -> None:
+        self.provider = provider
+        self.counts: Counter[str] = Counter()
+
+    def add(self, reason: str, row_id: object = None) -> None:
+        self.counts[reason] += 1
+        if row_id is not None:
+            _log.debug("%s: skipped %s: %s", self.provider or "provider", row_id, reason)
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(sorted(self.counts.items()))
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one fetch of a provider's whole listing produced.
+
+    Attributes:
+        offers: the normalised offers.
+        truncated: True when the provider has more offers than were listed (a page cap,
+            a server-side row limit).
+        skipped: rows left out, counted by reason.
+    """
+
+    offers: list[Offer]
+    truncated: bool = False
+    skipped: Mapping[str, int] = field(default_factory=dict)
+
+
+class FetchSession:
+    """The I/O of one fetch: the shared client, a deadline, and concurrency.
+
+    Args:
+        client: the shared, thread-safe HTTP client (timeouts, retries, User-Agent set).
+        provider: the provider's name (for timeout messages).
+        deadline: a ``time.monotonic()`` value no request may outlive (None: no deadline).
+    """
+
+    def __init__(
+        self, client: httpx.Client, provider: str, *, deadline: float | None = None
+    ) -> None:
+        self.client = client
+        self.provider = provider
+        self.deadline = deadline
+
+    def remaining_s(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        if self.deadline is None:
+            return None
+        return self.deadline - time.monotonic()
+
+    def check_deadline(self) -> None:
+        """Raise `ProviderTimeoutError` once the deadline has passed."""
+        remaining = self.remaining_s()
+        if remaining is not None and remaining <= 0:
+            raise ProviderTimeoutError(self.provider, f"{self.provider}: ran out of time")
+
+    def response(
+        self, method: str, url: str, *, idempotent: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """Send a request and return the response, raising ``HTTPStatusError`` on 4xx/5xx.
+
+        Args:
+            idempotent: mark a POST as safe to retry (a search); GET and HEAD always are.
+        """
+        remaining = self.remaining_s()
+        if remaining is not None and "timeout" not in kwargs:
+            # Never let one request outlive the fetch's deadline.
+            kwargs["timeout"] = max(0.05, remaining)
+        extensions: dict[str, Any] = {}
+        if self.deadline is not None:
+            extensions[DEADLINE_EXTENSION] = self.deadline
+        if idempotent:
+            extensions[IDEMPOTENT_EXTENSION] = True
+        response = self.client.request(method, url, extensions=extensions, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def json(self, method: str, url: str, *, idempotent: bool = False, **kwargs: Any) -> Any:
+        """Send a request and return its decoded JSON, raising for HTTP errors.
+
+        An HTML page or a truncated body with status 200 raises `ProviderResponseError`.
+        """
+        response = self.response(method, url, idempotent=idempotent, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            snippet = "HTML page" if response.text.lstrip().startswith("<") else "invalid JSON"
+            raise ProviderResponseError(
+                self.provider, f"{self.provider}: expected JSON, got {snippet}"
+            ) from None
+
+    @overload
+    def parallel(self, a: Callable[[], A], b: Callable[[], B], /) -> tuple[A, B]: ...
+
+    @overload
+    def parallel(
+        self, a: Callable[[], A], b: Callable[[], B], c: Callable[[], C], d: Callable[[], D], /
+    ) -> tuple[A, B, C, D]: ...
+
+    @overload
+    def parallel(self, *calls: Callable[[], T]) -> tuple[T, ...]: ...
+
+    def parallel(self, *calls: Callable[[], Any]) -> tuple[Any, ...]:
+        """Run independent calls concurrently (threads sharing the client); results in order.
+
+        The first failure, in call order, is raised once every call has ended. Threads are
+        daemons and are waited for only until the deadline, so a hung call cannot outlive it.
+        """
+        if len(calls) <= 1:
+            return tuple(call() for call in calls)
+        results: list[Any] = [None] * len(calls)
+        errors: list[BaseException | None] = [None] * len(calls)
+
+        def run(i: int) -> None:
+            try:
+                results[i] = calls[i]()
+            except BaseException as exc:  # re-raised in the caller's thread
+                errors[i] = exc
+
+        threads = [
+            threading.Thread(target=run, args=(i,), name=f"gpubroker-{self.provider}-{i}",
+                             daemon=True)
+            for i in range(len(calls))
+        ]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            remaining = self.remaining_s()
+            thread.join(None if remaining is None else max(0.0, remaining) + 0.5)
+            if thread.is_alive():
+                raise ProviderTimeoutError(self.provider, f"{self.provider}: timed out")
+        for error in errors:
+            if error is not None:
+                raise error
+        return tuple(results)
+
+
+class TokenCache:
+    """OAuth access tokens kept in memory until shortly before they expire.
+
+    Keys include a digest of the credentials, so a changed secret never reuses a token.
+    Tokens never go to SQLite or to disk.
+    """
+
+    MARGIN_S = 30.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._tokens: dict[tuple[str, ...], tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(*parts: str) -> tuple[str, ...]:
+        import hashlib
+
+        return tuple(hashlib.sha256(p.encode()).hexdigest()[:16] for p in parts)
+
+    def get(self, key: tuple[str, ...]) -> str | None:
+        with self._lock:
+            entry = self._tokens.get(key)
+            if entry is None:
+                return None
+            token, expires = entry
+            if self._clock() >= expires - self.MARGIN_S:
+                del self._tokens[key]
+                return None
+            return token
+
+    def put(self, key: tuple[str, ...], token: str, expires_in_s: float | None) -> None:
+        lifetime = expires_in_s if expires_in_s and expires_in_s > 0 else 300.0
+        with self._lock:
+            self._tokens[key] = (token, self._clock() + lifetime)
+
+    def drop(self, key: tuple[str, ...]) -> None:
+        with self._lock:
+            self._tokens.pop(key, None)
+
+
 class Provider:
     """Base class of every provider.
 
-    Subclasses set ``name`` (equal to the module name), ``label``, ``credentials`` and, for
-    HTTP providers, ``default_base_url`` (overridable with ``GPUBROKER_<NAME>_URL``).
-    Constructors do no I/O: they take already-resolved credentials and settings.
+    Subclasses set ``name`` (equal to the module name), ``label``, ``credentials``,
+    ``default_regions`` when they price per region, and, for HTTP providers,
+    ``default_base_url`` (overridable with ``GPUBROKER_<NAME>_URL``), and implement
+    `_fetch`. Constructors do no I/O: they take already-resolved credentials and settings.
 
     Args:
         credentials: resolved credential values by field name.
         base_url: API base URL; defaults to the env override, then ``default_base_url``.
         now: clock, injectable for tests.
-        options: provider-specific settings (e.g. AWS regions).
+        regions: regions to price (empty or None: ``default_regions``).
+        tokens: where OAuth tokens are reused across fetches (default: a private cache).
+        options: provider-specific knobs (a row limit, a page cap, a boto3 client factory).
     """
 
     name: ClassVar[str]
     label: ClassVar[str]
     credentials: ClassVar[tuple[CredentialSpec, ...]] = ()
     default_base_url: ClassVar[str | None] = None
+    default_regions: ClassVar[tuple[str, ...]] = ()
     homepage: ClassVar[str | None] = None
 
     def __init__(
@@ -76,13 +280,17 @@ class Provider:
         *,
         base_url: str | None = None,
         now: Callable[[], datetime] | None = None,
+        regions: Sequence[str] | None = None,
+        tokens: TokenCache | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
         self.creds: dict[str, str] = dict(credentials or {})
         self.base_url = (base_url or self.env_base_url() or self.default_base_url or "").rstrip("/")
         self.now = now or (lambda: datetime.now(UTC))
+        chosen = [r.strip() for r in regions or () if r and r.strip()]
+        self.regions: list[str] = list(dict.fromkeys(chosen)) or list(self.default_regions)
+        self.tokens = tokens or TokenCache()
         self.options: dict[str, Any] = dict(options or {})
-        self.deadline: float | None = None
 
     @classmethod
     def env_base_url(cls) -> str | None:
@@ -106,23 +314,31 @@ class Provider:
             raise missing_credentials_error(self.name, specs or missing)
         return tuple(self.creds[f] for f in fields)
 
-    def request_extensions(self) -> dict[str, Any]:
-        """Extensions for each request: carries the fetch deadline to the retry transport."""
-        return {DEADLINE_EXTENSION: self.deadline} if self.deadline is not None else {}
+    def secret_values(self) -> list[str]:
+        """Every secret credential value this provider holds (to redact from errors)."""
+        secret_fields = {s.field for s in self.credentials if s.secret}
+        return [v for k, v in self.creds.items() if v and (k in secret_fields or not secret_fields)]
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
-        """Fetch the provider's current offers.
+    def fetch(self, client: httpx.Client, *, deadline: float | None = None) -> FetchResult:
+        """Fetch the provider's whole current listing.
 
         Args:
             client: the shared HTTP client (timeouts, retries, User-Agent already set).
-            query: a hint for server-side filtering; filters are applied again centrally.
+            deadline: a ``time.monotonic()`` value no request may outlive.
 
         Returns:
-            The offers, normalised (units, GPU names, whole-offer prices).
+            The normalised offers (units, GPU names, whole-offer prices), whether the
+            listing was truncated, and the rows left out by reason.
 
         Raises:
-            ProviderError: any failure, translated by `translate_errors`.
+            ProviderError: any remote failure; CredentialsError: missing or refused keys.
         """
+        session = FetchSession(client, self.name, deadline=deadline)
+        with translate_errors(self.name, provider=True, secrets=self.secret_values()):
+            return self._fetch(session)
+
+    def _fetch(self, session: FetchSession) -> FetchResult:
+        """The provider's requests and parsing; see `fetch`."""
         raise NotImplementedError
 
 
@@ -138,119 +354,6 @@ def missing_credentials_error(
     return MissingCredentialsError(
         f"{provider}: missing credentials ({', '.join(fields)})", hint=hint
     )
-
-
-def _http_message(response: httpx.Response) -> str:
-    """A short, secret-free description of an HTTP error response."""
-    reason = response.reason_phrase or "error"
-    ctype = response.headers.get("content-type", "")
-    detail = ""
-    if "json" in ctype:
-        with contextlib.suppress(ValueError):
-            body = response.json()
-            if isinstance(body, dict):
-                err = body.get("error") or body.get("message") or body.get("detail") or ""
-                if isinstance(err, dict):
-                    err = err.get("message") or err.get("code") or ""
-                detail = str(err)[:160]
-    elif "html" in ctype or response.text.lstrip().startswith("<"):
-        detail = "HTML error page"
-    msg = f"HTTP {response.status_code} {reason}"
-    return f"{msg}: {detail}" if detail else msg
-
-
-@contextlib.contextmanager
-def translate_errors(provider: str) -> Iterator[None]:
-    """Map library exceptions raised while fetching into the gpubroker error tree."""
-    try:
-        yield
-    except GpubrokerError:
-        raise
-    except httpx.HTTPStatusError as exc:
-        resp = exc.response
-        if resp.status_code in (401, 403):
-            raise InvalidCredentialsError(
-                f"{provider}: credentials rejected ({_http_message(resp)})",
-                hint=f"check the key with `gpubroker keys set {provider}`",
-            ) from None
-        raise ProviderHTTPError(
-            provider,
-            resp.status_code,
-            f"{provider}: {_http_message(resp)}",
-            retry_after_s=parse_retry_after(resp.headers.get("Retry-After")),
-        ) from None
-    except httpx.TimeoutException:
-        raise ProviderTimeoutError(provider, f"{provider}: timed out") from None
-    except httpx.TransportError as exc:
-        raise ProviderError(provider, f"{provider}: network error ({type(exc).__name__})") from None
-    except pydantic.ValidationError as exc:
-        errors = exc.errors()
-        loc = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
-        msg = errors[0]["msg"] if errors else "invalid"
-        raise ProviderResponseError(
-            provider,
-            f"{provider}: unexpected payload ({exc.error_count()} problems; first at "
-            f"{loc or 'top level'}: {msg})",
-        ) from None
-    except ValueError as exc:  # json.JSONDecodeError and friends
-        raise ProviderResponseError(provider, f"{provider}: unreadable payload ({exc})") from None
-    except Exception as exc:
-        botocore_error = _translate_botocore(provider, exc)
-        if botocore_error is None:
-            raise
-        raise botocore_error from None
-
-
-def _translate_botocore(provider: str, exc: Exception) -> ProviderError | GpubrokerError | None:
-    """Map botocore exceptions without importing botocore unless it is already loaded."""
-    mod = type(exc).__module__
-    if not mod.startswith("botocore"):
-        return None
-    name = type(exc).__name__
-    if name in ("NoCredentialsError", "PartialCredentialsError"):
-        return MissingCredentialsError(
-            f"{provider}: no AWS credentials found",
-            hint="configure the AWS credential chain (AWS_PROFILE, ~/.aws/credentials, SSO)",
-        )
-    if any(cls.__name__ == "ClientError" for cls in type(exc).__mro__):
-        # Modelled service errors (e.g. pricing's AccessDeniedException) subclass ClientError.
-        error = getattr(exc, "response", {}).get("Error", {})
-        code = str(error.get("Code", "ClientError"))
-        if code in (
-            "UnauthorizedOperation",
-            "AccessDenied",
-            "AccessDeniedException",
-            "AuthFailure",
-            "InvalidClientTokenId",
-            "ExpiredToken",
-            "UnrecognizedClientException",
-            "SignatureDoesNotMatch",
-        ):
-            return InvalidCredentialsError(f"{provider}: AWS refused the credentials ({code})")
-        return ProviderError(provider, f"{provider}: AWS error {code}")
-    if "Timeout" in name:
-        return ProviderTimeoutError(provider, f"{provider}: AWS timed out")
-    return ProviderError(provider, f"{provider}: AWS error ({name})")
-
-
-def get_json(provider: Provider, client: httpx.Client, method: str, url: str, **kwargs: Any) -> Any:
-    """Send a request and return its decoded JSON, raising for HTTP errors.
-
-    Decoding failures (an HTML page with status 200, a truncated body) become
-    `ProviderResponseError` through `translate_errors`.
-    """
-    if provider.deadline is not None and "timeout" not in kwargs:
-        # Never let one request outlive the provider's deadline.
-        kwargs["timeout"] = max(0.05, provider.deadline - time.monotonic())
-    response = client.request(method, url, extensions=provider.request_extensions(), **kwargs)
-    response.raise_for_status()
-    try:
-        return response.json()
-    except ValueError:
-        snippet = "HTML page" if response.text.lstrip().startswith("<") else "invalid JSON"
-        raise ProviderResponseError(
-            provider.name, f"{provider.name}: expected JSON, got {snippet}"
-        ) from None
 
 
 _COUNTRY_BY_REGION_PREFIX = {

@@ -34,8 +34,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -45,16 +44,15 @@ import pydantic
 from pydantic import BaseModel, Field
 
 from gpubroker.errors import (
-    GpubrokerError,
     InvalidCredentialsError,
 )
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
-    get_json,
     make_offer,
-    translate_errors,
 )
 
 _log = logging.getLogger(__name__)
@@ -379,27 +377,21 @@ def is_invalid_key_response(response: httpx.Response) -> bool:
     return "API_KEY_INVALID" in reasons or message.startswith("API key not valid")
 
 
-@contextmanager
-def _redacting(secret: str) -> Iterator[None]:
-    """Remove ``secret`` from the message and hint of any gpubroker error passing through."""
-    try:
-        yield
-    except GpubrokerError as exc:
-        if secret and (secret in exc.message or (exc.hint and secret in exc.hint)):
-            exc.message = exc.message.replace(secret, "<redacted>")
-            exc.args = (exc.message,)
-            if exc.hint:
-                exc.hint = exc.hint.replace(secret, "<redacted>")
-        raise
+def _count_reasons(skipped: list[str]) -> dict[str, int]:
+    """``["a2-x: no price", ...]`` → ``{"no price": n, ...}``."""
+    counts: dict[str, int] = {}
+    for note in skipped:
+        reason = note.split(": ", 1)[-1]
+        counts[reason] = counts.get(reason, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 class GcpProvider(Provider):
     """Google Cloud A2/A3/G2 machines, priced from the Cloud Billing Catalog API.
 
     Options:
-        regions: regions to make offers for (default `DEFAULT_REGIONS`).
         max_pages: catalog pages to read before giving up (default `DEFAULT_MAX_PAGES`);
-            ``last_truncated`` is True after a fetch that stopped there.
+            a fetch that stopped there is marked ``truncated``.
     """
 
     name: ClassVar[str] = "gcp"
@@ -408,58 +400,47 @@ class GcpProvider(Provider):
         CredentialSpec("api_key", "GCP_API_KEY", required=True),
     )
     default_base_url: ClassVar[str | None] = "https://cloudbilling.googleapis.com/v1"
+    default_regions: ClassVar[tuple[str, ...]] = DEFAULT_REGIONS
     homepage: ClassVar[str | None] = "https://cloud.google.com/compute/gpus-pricing"
 
-    last_truncated: bool = False
-
-    def regions(self) -> list[str]:
-        configured = self.options.get("regions")
-        if configured:
-            return [str(r) for r in configured]
-        return list(DEFAULT_REGIONS)
-
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
         """Read every catalog page of Compute Engine SKUs and price the known machines.
 
-        The query is not pushed server-side (the catalog API has no filter).
+        The catalog API has no filter; the pages follow ``nextPageToken`` one by one.
         """
         (key,) = self.credential("api_key")
-        self.last_truncated = False
         max_pages = int(self.options.get("max_pages") or DEFAULT_MAX_PAGES)
         url = f"{self.base_url}/services/{COMPUTE_SERVICE_ID}/skus"
-        with _redacting(key), translate_errors(self.name):
-            skus: list[Any] = []
-            token = ""
-            pages = 0
-            while True:
-                if pages >= max_pages:
-                    self.last_truncated = True
-                    _log.warning("gcp: stopped after %d catalog pages", pages)
-                    break
-                params = {"currencyCode": "USD", "pageSize": str(PAGE_SIZE)}
-                if token:
-                    params["pageToken"] = token
-                try:
-                    payload = get_json(
-                        self, client, "GET", url, params=params, headers={"X-Goog-Api-Key": key}
-                    )
-                except httpx.HTTPStatusError as exc:
-                    if is_invalid_key_response(exc.response):
-                        raise InvalidCredentialsError(
-                            "gcp: API key rejected (HTTP 400: API key not valid)",
-                            hint="check the key with `gpubroker keys set gcp`",
-                        ) from None
-                    raise
-                page = _Page.model_validate(payload)
-                skus.extend(page.skus)
-                pages += 1
-                token = page.next_page_token
-                if not token:
-                    break
-            skipped: list[str] = []
-            offers = parse_offers(
-                skus, observed_at=self.now(), regions=self.regions(), skipped=skipped
-            )
-            if skipped:
-                _log.info("gcp: skipped %d unusable SKU(s)", len(skipped))
-            return offers
+        skus: list[Any] = []
+        token = ""
+        pages = 0
+        truncated = False
+        while True:
+            if pages >= max_pages:
+                truncated = True
+                _log.warning("gcp: stopped after %d catalog pages", pages)
+                break
+            params = {"currencyCode": "USD", "pageSize": str(PAGE_SIZE)}
+            if token:
+                params["pageToken"] = token
+            try:
+                payload = session.json("GET", url, params=params, headers={"X-Goog-Api-Key": key})
+            except httpx.HTTPStatusError as exc:
+                if is_invalid_key_response(exc.response):
+                    raise InvalidCredentialsError(
+                        "gcp: API key rejected (HTTP 400: API key not valid)",
+                        hint="check the key with `gpubroker keys set gcp`",
+                        service=self.name,
+                    ) from None
+                raise
+            page = _Page.model_validate(payload)
+            skus.extend(page.skus)
+            pages += 1
+            token = page.next_page_token
+            if not token:
+                break
+        skipped: list[str] = []
+        offers = parse_offers(skus, observed_at=self.now(), regions=self.regions, skipped=skipped)
+        if skipped:
+            _log.info("gcp: skipped %d unusable SKU(s)", len(skipped))
+        return FetchResult(offers, truncated=truncated, skipped=_count_reasons(skipped))

@@ -21,19 +21,18 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
 import pydantic
 from pydantic import BaseModel
 
 from gpubroker import gpus
 from gpubroker.errors import ProviderResponseError
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
-    get_json,
     make_offer,
-    translate_errors,
 )
 
 _log = logging.getLogger(__name__)
@@ -227,14 +226,14 @@ class HyperstackProvider(Provider):
     default_base_url: ClassVar[str | None] = "https://infrahub-api.nexgencloud.com/v1"
     homepage: ClassVar[str | None] = "https://www.hyperstack.cloud/gpu-pricing"
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
+        """Flavors and the pricebook, asked for at once (both are plain GETs)."""
         (key,) = self.credential("api_key")
         headers = {"api_key": key}
-        with translate_errors(self.name):
-            flavors = get_json(
-                self, client, "GET", f"{self.base_url}/core/flavors", headers=headers
-            )
-            # Fail on an error envelope before spending a second request.
-            _raise_if_error_envelope(flavors)
-            pricebook = get_json(self, client, "GET", f"{self.base_url}/pricebook", headers=headers)
-            return parse_offers(flavors, pricebook, observed_at=self.now())
+        flavors, pricebook = session.parallel(
+            lambda: session.json("GET", f"{self.base_url}/core/flavors", headers=headers),
+            lambda: session.json("GET", f"{self.base_url}/pricebook", headers=headers),
+        )
+        # An error envelope in the flavors answer explains a failure better than the rest.
+        _raise_if_error_envelope(flavors)
+        return FetchResult(parse_offers(flavors, pricebook, observed_at=self.now()))

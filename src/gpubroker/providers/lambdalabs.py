@@ -15,18 +15,17 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
 import pydantic
 from pydantic import BaseModel
 
 from gpubroker.errors import ProviderResponseError
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
-    get_json,
     make_offer,
-    translate_errors,
 )
 
 _log = logging.getLogger(__name__)
@@ -195,14 +194,9 @@ class LambdaProvider(Provider):
     default_base_url: ClassVar[str | None] = "https://cloud.lambda.ai/api/v1"
     homepage: ClassVar[str | None] = "https://lambda.ai/pricing"
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
         (key,) = self.credential("api_key")
-        with translate_errors(self.name):
-            payload = get_json(
-                self,
-                client,
-                "GET",
-                f"{self.base_url}/instance-types",
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            return parse_offers(payload, observed_at=self.now())
+        payload = session.json(
+            "GET", f"{self.base_url}/instance-types", headers={"Authorization": f"Bearer {key}"}
+        )
+        return FetchResult(parse_offers(payload, observed_at=self.now()))

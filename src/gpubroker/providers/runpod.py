@@ -24,18 +24,17 @@ import logging
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-import httpx
 import pydantic
 from pydantic import BaseModel
 
 from gpubroker.errors import ProviderResponseError
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
-    get_json,
     make_offer,
-    translate_errors,
 )
 
 _log = logging.getLogger(__name__)
@@ -271,16 +270,19 @@ class RunpodProvider(Provider):
     default_base_url: ClassVar[str | None] = "https://api.runpod.io"
     homepage: ClassVar[str | None] = "https://www.runpod.io/pricing"
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
+        """Ask for the Secure and the Community Cloud listings at once."""
         headers = {}
         if key := self.creds.get("api_key"):
             headers["Authorization"] = f"Bearer {key}"
         url = f"{self.base_url}/graphql"
-        offers: list[Offer] = []
-        with translate_errors(self.name):
-            for cloud in CLOUDS:
-                payload = get_json(
-                    self, client, "POST", url, json=graphql_body(cloud), headers=headers
-                )
-                offers.extend(parse_offers(payload, cloud=cloud, observed_at=self.now()))
-        return offers
+
+        def listing(cloud: Cloud) -> list[Offer]:
+            # A GraphQL query only reads, so it is safe to retry.
+            payload = session.json(
+                "POST", url, json=graphql_body(cloud), headers=headers, idempotent=True
+            )
+            return parse_offers(payload, cloud=cloud, observed_at=self.now())
+
+        pages = session.parallel(*(lambda c=cloud: listing(c) for cloud in CLOUDS))
+        return FetchResult([offer for page in pages for offer in page])

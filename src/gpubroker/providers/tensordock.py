@@ -21,17 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
 import pydantic
 from pydantic import BaseModel, Field
 
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
-    get_json,
     make_offer,
-    translate_errors,
 )
 
 _log = logging.getLogger(__name__)
@@ -228,15 +227,10 @@ class TensordockProvider(Provider):
     default_base_url: ClassVar[str | None] = "https://dashboard.tensordock.com/api/v2"
     homepage: ClassVar[str | None] = "https://tensordock.com"
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
-        """Fetch ``/locations``; the query is not pushed server-side."""
+    def _fetch(self, session: FetchSession) -> FetchResult:
+        """Fetch ``/locations``; filters are applied centrally, not server-side."""
         (key,) = self.credential("api_key")
-        with translate_errors(self.name):
-            payload = get_json(
-                self,
-                client,
-                "GET",
-                f"{self.base_url}/locations",
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            return parse_offers(payload, observed_at=self.now())
+        payload = session.json(
+            "GET", f"{self.base_url}/locations", headers={"Authorization": f"Bearer {key}"}
+        )
+        return FetchResult(parse_offers(payload, observed_at=self.now()))

@@ -2,8 +2,9 @@
 
 Search needs no key; a configured ``VAST_API_KEY`` is sent as ``Authorization: Bearer``.
 Two searches run per fetch: ``type: "on-demand"`` and ``type: "bid"`` (interruptible).
-The server returns at most ``limit`` rows and has no pagination cursor, so when a search
-returns exactly ``limit`` rows the listing is incomplete and ``last_truncated`` is set.
+The two searches are independent and run concurrently. The server returns at most ``limit``
+rows and has no pagination cursor, so when a search returns exactly ``limit`` rows the
+listing is incomplete and the fetch's result is marked ``truncated``.
 
 Units: ``gpu_ram`` and ``cpu_ram`` are MB as nvidia-smi reports MiB (24564 for an RTX 4090),
 so they are divided by 1024 to get GiB. ``cpu_ram`` is the whole host's RAM; an offer gets the
@@ -19,17 +20,16 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
 import pydantic
 from pydantic import BaseModel
 
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
-    get_json,
     make_offer,
-    translate_errors,
 )
 
 _log = logging.getLogger(__name__)
@@ -196,10 +196,6 @@ class VastaiProvider(Provider):
 
     Options:
         limit: rows asked for per search (default 3000).
-
-    Attributes:
-        last_truncated: set by `fetch_offers`; True when a search returned ``limit`` rows,
-            i.e. the marketplace has more offers than were listed.
     """
 
     name: ClassVar[str] = "vastai"
@@ -210,27 +206,25 @@ class VastaiProvider(Provider):
     default_base_url: ClassVar[str | None] = "https://console.vast.ai"
     homepage: ClassVar[str | None] = "https://vast.ai/pricing"
 
-    last_truncated: bool = False
-
     @property
     def limit(self) -> int:
         return int(self.options.get("limit") or DEFAULT_LIMIT)
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
         # No push-down: the listing stays query-independent, so it can be cached as a whole.
-        self.last_truncated = False
         headers = {}
         if key := self.creds.get("api_key"):
             headers["Authorization"] = f"Bearer {key}"
         url = f"{self.base_url}/api/v0/bundles/"
-        offers: list[Offer] = []
-        with translate_errors(self.name):
-            for spot in (False, True):
-                body = search_body(spot=spot, limit=self.limit)
-                payload = get_json(self, client, "POST", url, json=body, headers=headers)
-                observed_at = self.now()
-                offers.extend(parse_offers(payload, observed_at=observed_at, spot=spot))
-                rows = payload.get("offers") if isinstance(payload, dict) else None
-                if isinstance(rows, list) and len(rows) >= self.limit:
-                    self.last_truncated = True
-        return offers
+
+        def search(spot: bool) -> tuple[list[Offer], bool]:
+            body = search_body(spot=spot, limit=self.limit)
+            payload = session.json("POST", url, json=body, headers=headers, idempotent=True)
+            offers = parse_offers(payload, observed_at=self.now(), spot=spot)
+            rows = payload.get("offers") if isinstance(payload, dict) else None
+            return offers, isinstance(rows, list) and len(rows) >= self.limit
+
+        (on_demand, cut1), (bid, cut2) = session.parallel(
+            lambda: search(False), lambda: search(True)
+        )
+        return FetchResult(on_demand + bid, truncated=cut1 or cut2)

@@ -4,6 +4,9 @@ OAuth2 client credentials (``POST {base}/oauth2/token``) give a bearer token for
 ``/instance-types`` (a bare array; prices are USD strings for the whole instance),
 ``/instance-availability?is_spot=false|true`` (which types each location can start now)
 and ``/locations`` (country codes).
+
+The token is reused until shortly before it expires (``expires_in``), and the four GETs
+run concurrently, so a fetch is at most two dependent round trips.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ import httpx
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from gpubroker.errors import InvalidCredentialsError
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
-    get_json,
+    Skips,
+    TokenCache,
     make_offer,
-    translate_errors,
 )
 
 logger = logging.getLogger(__name__)
@@ -34,6 +39,7 @@ _COUNT_PREFIX = re.compile(r"^\s*\d+\s*x\s+", re.IGNORECASE)
 
 class _Token(BaseModel):
     access_token: str = Field(min_length=1)
+    expires_in: float | None = None
 
 
 class _Gpu(BaseModel):
@@ -76,21 +82,22 @@ class _Availability(BaseModel):
 _LIST = TypeAdapter(list[Any])
 
 
-def _valid_items(model: type[BaseModel], payload: object, what: str, notes: list[str]) -> list[Any]:
+def _valid_items(model: type[BaseModel], payload: object, what: str, skips: Skips) -> list[Any]:
     """Validate a bare array item by item: a non-array fails, a bad item is skipped."""
     good: list[Any] = []
     for raw in _LIST.validate_python(payload):
         try:
             good.append(model.model_validate(raw))
         except ValidationError:
-            notes.append(f"malformed {what}")
+            row_id = raw.get("instance_type") or raw.get("code") if isinstance(raw, dict) else None
+            skips.add(f"malformed {what}", row_id)
     return good
 
 
-def _where_available(payload: object, notes: list[str]) -> dict[str, list[str]]:
+def _where_available(payload: object, skips: Skips) -> dict[str, list[str]]:
     """Instance type → location codes where it can be started now (ordered as listed)."""
     where: dict[str, list[str]] = {}
-    for entry in _valid_items(_Availability, payload, "availability entry", notes):
+    for entry in _valid_items(_Availability, payload, "availability entry", skips):
         for instance_type in entry.availabilities:
             codes = where.setdefault(instance_type, [])
             if entry.location_code not in codes:
@@ -105,14 +112,14 @@ def parse_offers(
     availability: object = (),
     spot_availability: object = (),
     locations: object = (),
-    skipped: list[str] | None = None,
+    skips: Skips | None = None,
 ) -> list[Offer]:
     """Map the four Verda payloads to offers (pure).
 
     One offer per (instance type, location where it is available) for on-demand and, when
     a spot price exists, for spot. A type available nowhere gives one offer with no region
     and availability ``unavailable``. CPU-only types and malformed items are left out (with
-    reasons appended to ``skipped``).
+    reasons counted in ``skips``).
 
     Units: ``gpu_memory.size_in_gigabytes`` is the instance total (divided by the GPU count);
     Verda's "GB" figures are taken as GiB (the GPU registry snaps memory to marketed sizes).
@@ -120,7 +127,7 @@ def parse_offers(
     Raises:
         pydantic.ValidationError: a payload that is not an array.
     """
-    notes = skipped if skipped is not None else []
+    notes = skips if skips is not None else Skips(VerdaProvider.name)
     types = _valid_items(_InstanceType, instance_types, "instance type", notes)
     country = {
         loc.code: loc.country_code for loc in _valid_items(_Location, locations, "location", notes)
@@ -134,15 +141,15 @@ def parse_offers(
     for it in types:
         gpu = it.gpu
         if gpu is None or gpu.number_of_gpus < 1:
-            notes.append(f"{it.instance_type}: no GPU")
+            notes.add("no GPU", it.instance_type)
             continue
         if it.currency.lower() != "usd":
-            notes.append(f"{it.instance_type}: price not in USD")
+            notes.add("price not in USD", it.instance_type)
             continue
         gpu_count = gpu.number_of_gpus
         raw_name = _COUNT_PREFIX.sub("", gpu.description).strip() or (it.name or "").strip()
         if not raw_name:
-            notes.append(f"{it.instance_type}: no GPU name")
+            notes.add("no GPU name", it.instance_type)
             continue
         total_gpu_gb = it.gpu_memory.size_in_gigabytes if it.gpu_memory else None
         per_gpu_gib = total_gpu_gb / gpu_count if total_gpu_gb else None
@@ -172,8 +179,6 @@ def parse_offers(
                 )
                 if offer is not None:
                     offers.append(offer)
-    if notes:
-        logger.debug("verda: skipped %d items", len(notes))
     return offers
 
 
@@ -189,15 +194,20 @@ class VerdaProvider(Provider):
     default_base_url: ClassVar[str | None] = "https://api.verda.com/v1"
     homepage: ClassVar[str | None] = "https://verda.com/pricing"
 
-    def _token(self, client: httpx.Client) -> str:
+    def _token(self, session: FetchSession) -> tuple[str, tuple[str, ...]]:
+        """A bearer token (reused from the cache while valid) and its cache key."""
         client_id, client_secret = self.credential("client_id", "client_secret")
+        key = TokenCache.key(self.base_url, client_id, client_secret)
+        cached = self.tokens.get(key)
+        if cached:
+            return cached, key
         body = {
             "grant_type": "client_credentials",
             "client_id": client_id,
             "client_secret": client_secret,
         }
         try:
-            payload = get_json(self, client, "POST", f"{self.base_url}/oauth2/token", json=body)
+            payload = session.json("POST", f"{self.base_url}/oauth2/token", json=body)
         except httpx.HTTPStatusError as exc:
             # OAuth2 answers a bad client with 401 (invalid_client) or 400 (invalid_grant,
             # unauthorized_client): both mean the credentials were refused.
@@ -205,31 +215,40 @@ class VerdaProvider(Provider):
                 raise InvalidCredentialsError(
                     f"verda: client credentials rejected (HTTP {exc.response.status_code})",
                     hint="check them with `gpubroker keys set verda`",
+                    service=self.name,
                 ) from None
             raise
-        return _Token.model_validate(payload).access_token
+        token = _Token.model_validate(payload)
+        self.tokens.put(key, token.access_token, token.expires_in)
+        return token.access_token, key
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
-        """Get a token, then instance types, availability (on-demand and spot) and locations.
+    def _fetch(self, session: FetchSession) -> FetchResult:
+        """Get a token, then instance types, availability (on-demand and spot) and locations
+        at once. Filters are applied centrally, not server-side."""
+        token, key = self._token(session)
+        headers = {"Authorization": f"Bearer {token}"}
 
-        The query is not pushed server-side; filters are applied centrally.
-        """
-        with translate_errors(self.name):
-            headers = {"Authorization": f"Bearer {self._token(client)}"}
+        def get(path: str, params: Mapping[str, str] | None = None) -> Any:
+            return session.json("GET", f"{self.base_url}{path}", headers=headers, params=params)
 
-            def get(path: str, params: Mapping[str, str] | None = None) -> Any:
-                return get_json(
-                    self, client, "GET", f"{self.base_url}{path}", headers=headers, params=params
-                )
-
-            instance_types = get("/instance-types")
-            availability = get("/instance-availability", {"is_spot": "false"})
-            spot_availability = get("/instance-availability", {"is_spot": "true"})
-            locations = get("/locations")
-            return parse_offers(
-                instance_types,
-                observed_at=self.now(),
-                availability=availability,
-                spot_availability=spot_availability,
-                locations=locations,
+        try:
+            instance_types, availability, spot_availability, locations = session.parallel(
+                lambda: get("/instance-types", {"currency": "usd"}),
+                lambda: get("/instance-availability", {"is_spot": "false"}),
+                lambda: get("/instance-availability", {"is_spot": "true"}),
+                lambda: get("/locations"),
             )
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code == 401:  # revoked or expired early: forget it
+                self.tokens.drop(key)
+            raise
+        skips = Skips(self.name)
+        offers = parse_offers(
+            instance_types,
+            observed_at=self.now(),
+            availability=availability,
+            spot_availability=spot_availability,
+            locations=locations,
+            skips=skips,
+        )
+        return FetchResult(offers, skipped=skips.as_dict())

@@ -29,18 +29,17 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
 import pydantic
 from pydantic import BaseModel
 
 from gpubroker import gpus
-from gpubroker.models import Availability, Offer, Query
+from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
     CredentialSpec,
+    FetchResult,
+    FetchSession,
     Provider,
-    get_json,
     make_offer,
-    translate_errors,
 )
 
 _log = logging.getLogger(__name__)
@@ -307,12 +306,11 @@ def parse_offers(payload: object, *, observed_at: datetime) -> list[Offer]:
 class VultrProvider(Provider):
     """Vultr Cloud GPU and GPU bare-metal plans, one offer per plan and location.
 
-    Options:
-        max_pages: pages followed per listing (default `DEFAULT_MAX_PAGES`).
+    The two listings are read concurrently; each follows its cursor page by page.
 
-    Attributes:
-        last_truncated: set by `fetch_offers`; True when a listing still had a next page
-            after ``max_pages`` pages.
+    Options:
+        max_pages: pages followed per listing (default `DEFAULT_MAX_PAGES`); a listing
+            that still has a next page after that marks the result ``truncated``.
     """
 
     name: ClassVar[str] = "vultr"
@@ -323,15 +321,14 @@ class VultrProvider(Provider):
     default_base_url: ClassVar[str | None] = "https://api.vultr.com/v2"
     homepage: ClassVar[str | None] = "https://www.vultr.com/pricing/"
 
-    last_truncated: bool = False
-
     def _pages(
         self,
-        client: httpx.Client,
+        session: FetchSession,
         path: str,
         params: dict[str, str | int],
         page_model: type[_PlansPage] | type[_MetalPage],
-    ) -> list[Any]:
+    ) -> tuple[list[Any], bool]:
+        """Every item of a cursor-paged listing, and whether the page cap cut it short."""
         headers = {}
         if key := self.creds.get("api_key"):
             headers["Authorization"] = f"Bearer {key}"
@@ -340,23 +337,25 @@ class VultrProvider(Provider):
         cursor: str | None = None
         for _ in range(max_pages):
             page_params = {**params, "cursor": cursor} if cursor else params
-            payload = get_json(
-                self, client, "GET", f"{self.base_url}{path}", params=page_params, headers=headers
+            payload = session.json(
+                "GET", f"{self.base_url}{path}", params=page_params, headers=headers
             )
             page = page_model.model_validate(payload)
             items.extend(page.plans if isinstance(page, _PlansPage) else page.plans_metal)
             links = page.meta.links if page.meta else None
             cursor = links.next if links else None
             if not cursor:
-                return items
-        self.last_truncated = True
+                return items, False
         _log.warning("vultr: %s stopped after %d pages", path, max_pages)
-        return items
+        return items, True
 
-    def fetch_offers(self, client: httpx.Client, query: Query | None = None) -> list[Offer]:
+    def _fetch(self, session: FetchSession) -> FetchResult:
         # No push-down: the listing is small and query-independent, so it caches as a whole.
-        self.last_truncated = False
-        with translate_errors(self.name):
-            plans = self._pages(client, "/plans", {"type": "all", "per_page": PER_PAGE}, _PlansPage)
-            metal = self._pages(client, "/plans-metal", {"per_page": PER_PAGE}, _MetalPage)
-            return parse_offers({"plans": plans, "plans_metal": metal}, observed_at=self.now())
+        (plans, cut1), (metal, cut2) = session.parallel(
+            lambda: self._pages(
+                session, "/plans", {"type": "all", "per_page": PER_PAGE}, _PlansPage
+            ),
+            lambda: self._pages(session, "/plans-metal", {"per_page": PER_PAGE}, _MetalPage),
+        )
+        offers = parse_offers({"plans": plans, "plans_metal": metal}, observed_at=self.now())
+        return FetchResult(offers, truncated=cut1 or cut2)

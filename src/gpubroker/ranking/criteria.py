@@ -124,7 +124,7 @@ def parse_weights(text: str) -> dict[str, float]:
             raise UsageError(f"weight for {name} must be a finite number ≥ 0")
         weights[name] = value
     if not weights or sum(weights.values()) <= 0:
-        raise UsageError("--weights needs at least one positive weight")
+        raise UsageError("weights needs at least one positive weight", param="weights")
     return weights
 
 

@@ -1,4 +1,4 @@
-"""Filters: the `Query` flags plus the `--where` expression language, applied centrally.
+"""Filters: the `Query` fields plus the ``where`` expression language, applied centrally.
 
 Providers may push filters down to their APIs as a hint; `compile_query` is always applied
 again to every offer, so a lax provider cannot leak offers.
@@ -110,9 +110,7 @@ def tokenize(text: str) -> list[Token]:
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
             bad = text[pos:].split()[0] if text[pos:].split() else text[pos]
-            raise QuerySyntaxError(
-                f"bad --where expression: unexpected {bad!r} at position {pos + 1}", bad, pos
-            )
+            raise QuerySyntaxError(f"where: unexpected {bad!r} at position {pos + 1}", bad, pos)
         kind = m.lastgroup or ""
         if kind != "ws":
             tokens.append(Token(kind, m.group(), pos))
@@ -134,10 +132,9 @@ class _Parser:
 
     def error(self, token: Token | None, expected: str) -> QuerySyntaxError:
         if token is None:
-            return QuerySyntaxError(f"bad --where expression: {expected} at end of expression")
+            return QuerySyntaxError(f"where: {expected} at end of expression")
         return QuerySyntaxError(
-            f"bad --where expression: unexpected {token.text!r} at position {token.pos + 1}"
-            f" ({expected})",
+            f"where: unexpected {token.text!r} at position {token.pos + 1} ({expected})",
             token.text,
             token.pos,
         )
@@ -159,7 +156,7 @@ class _Parser:
 
     def parse(self) -> Predicate:
         if not self.tokens:
-            raise QuerySyntaxError("bad --where expression: it is empty")
+            raise QuerySyntaxError("where: it is empty")
         pred = self.parse_or()
         tok = self.peek()
         if tok is not None:
@@ -204,7 +201,7 @@ class _Parser:
         field = FIELDS.get(name)
         if field is None:
             raise QuerySyntaxError(
-                f"bad --where expression: unknown field {tok.text!r} at position {tok.pos + 1};"
+                f"where: unknown field {tok.text!r} at position {tok.pos + 1};"
                 f" fields: {', '.join(FIELDS)}",
                 tok.text,
                 tok.pos,
@@ -274,7 +271,7 @@ class _Parser:
                 return frozenset(spec.name for spec in gpus.resolve_query(text))
             except UsageError as exc:
                 raise QuerySyntaxError(
-                    f"bad --where expression at {tok.text!r} (position {tok.pos + 1}): {exc}",
+                    f"where: bad expression at {tok.text!r} (position {tok.pos + 1}): {exc}",
                     tok.text,
                     tok.pos,
                 ) from None
@@ -314,8 +311,7 @@ def _compare(field: Field, op: str, value: Any, tok: Token) -> Predicate:
     if field.kind == "gpu":
         if op not in ("=", "==", "!="):
             raise QuerySyntaxError(
-                f"bad --where expression: gpu supports = != in notin, not {op!r}"
-                f" (position {tok.pos + 1})",
+                f"where: gpu supports = != in notin, not {op!r} (position {tok.pos + 1})",
                 op,
                 tok.pos,
             )
@@ -325,7 +321,7 @@ def _compare(field: Field, op: str, value: Any, tok: Token) -> Predicate:
         )
     if field.kind in ("text", "bool") and op not in ("=", "==", "!="):
         raise QuerySyntaxError(
-            f"bad --where expression: {op!r} at position {tok.pos + 1} needs a numeric field",
+            f"where: {op!r} at position {tok.pos + 1} needs a numeric field",
             op,
             tok.pos,
         )
@@ -343,7 +339,7 @@ def _compare(field: Field, op: str, value: Any, tok: Token) -> Predicate:
 
 
 def parse_where(text: str) -> Predicate:
-    """Compile a ``--where`` expression into a predicate.
+    """Compile a ``where`` expression into a predicate.
 
     Raises:
         QuerySyntaxError: naming the offending token and its position (exit code 2).
@@ -352,7 +348,7 @@ def parse_where(text: str) -> Predicate:
 
 
 def resolve_gpu_names(names: list[str]) -> frozenset[str]:
-    """Canonical model names for what the user typed in ``--gpu`` (comma lists allowed)."""
+    """Canonical model names for the names in ``Query.gpus`` (comma lists allowed)."""
     out: set[str] = set()
     for item in names:
         for part in item.split(","):
@@ -374,7 +370,10 @@ def compile_query(query: Query) -> Predicate:
         n_max = query.max_gpus
         checks.append(lambda o: o.gpu_count <= n_max)
     if query.min_gpus and query.max_gpus and query.min_gpus > query.max_gpus:
-        raise UsageError(f"--min-gpus {query.min_gpus} is above --max-gpus {query.max_gpus}")
+        raise UsageError(
+            f"min_gpus {query.min_gpus} is above max_gpus {query.max_gpus}",
+            param=("min_gpus", "max_gpus"),
+        )
     _at_least(checks, query.min_vram_gib, lambda o: o.gpu_memory_gib)
     _at_least(checks, query.min_reliability, lambda o: o.reliability)
     _at_least(checks, query.min_vcpus, lambda o: o.vcpus)

@@ -9,12 +9,7 @@ from typing import Any
 from gpubroker.errors import UsageError
 from gpubroker.models import RankedOffer
 from gpubroker.ranking.criteria import CRITERIA
-
-SORT_FIELDS = (
-    "rank", "score", "price", "price_per_gpu", "vram", "total_vram", "gpus", "vcpus", "ram",
-    "disk", "reliability", "provider", "region", "gpu", "tflops",
-)  # fmt: skip
-GROUP_BY = ("gpu", "provider", "region")
+from gpubroker.vocabulary import GROUP_BY, SORT_FIELDS
 
 
 def _sort_value(offer: RankedOffer, name: str) -> Any:

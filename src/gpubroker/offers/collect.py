@@ -32,14 +32,16 @@ from gpubroker.errors import (
     ProviderTimeoutError,
     UnknownProviderError,
 )
-from gpubroker.http import make_client
 from gpubroker.models import Offer, ProviderState, ProviderStatus
 from gpubroker.providers import PROVIDERS
-from gpubroker.providers.base import Provider
+from gpubroker.providers.base import FetchResult, Provider
 from gpubroker.providers.catalog import catalog_providers, load_catalog
 from gpubroker.settings import Settings
 from gpubroker.store import CachedOffers, Store
 from gpubroker.textfmt import humanize_age
+
+ProviderFactory = Callable[[type[Provider], dict[str, str]], Provider]
+ClientFactory = Callable[[], httpx.Client]
 
 
 class Mode(StrEnum):
@@ -78,10 +80,9 @@ class Collected:
 @dataclass
 class _Outcome:
     provider: str
-    offers: list[Offer] | None = None
+    result: FetchResult | None = None
     error: GpubrokerError | None = None
     latency_ms: float | None = None
-    truncated: bool = False
 
 
 def _catalog_for(provider: str) -> list[Offer]:
@@ -97,10 +98,10 @@ class OfferCollector:
     """Fan out to providers and fall back gracefully.
 
     Args:
-        settings: timeouts, TTL, regions.
+        settings: timeouts, TTL.
         store: the cache and history (None: no cache, used by pure offline catalog search).
         client_factory: builds the shared HTTP client (tests inject mock transports).
-        provider_factory: builds a provider from its class and credentials (tests inject).
+        provider_factory: builds a provider from its class and credentials.
         now: clock.
     """
 
@@ -109,25 +110,16 @@ class OfferCollector:
         settings: Settings,
         store: Store | None,
         *,
-        client_factory: Callable[[], httpx.Client] | None = None,
-        provider_factory: Callable[[type[Provider], dict[str, str]], Provider] | None = None,
+        client_factory: ClientFactory,
+        provider_factory: ProviderFactory,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.now = now or (lambda: datetime.now(UTC))
-        self.client_factory = client_factory or (
-            lambda: make_client(timeout_s=settings.provider_timeout_s)
-        )
-        self.provider_factory = provider_factory or self._default_provider
+        self.client_factory = client_factory
+        self.provider_factory = provider_factory
         self._cache_reads: dict[str, CachedOffers | None] = {}
-
-    def _default_provider(self, cls: type[Provider], creds: dict[str, str]) -> Provider:
-        options: dict[str, object] = {}
-        regions = getattr(self.settings, f"{cls.name}_regions", None)
-        if regions:  # empty: the provider's own default regions
-            options["regions"] = regions
-        return cls(creds, now=self.now, options=options)
 
     # -- public ---------------------------------------------------------------------------
 
@@ -185,6 +177,7 @@ class OfferCollector:
         latency_ms: float | None = None,
         message: str | None = None,
         truncated: bool = False,
+        skipped: dict[str, int] | None = None,
     ) -> None:
         result.offers.extend(offers)
         result.statuses.append(
@@ -196,6 +189,7 @@ class OfferCollector:
                 latency_ms=round(latency_ms, 1) if latency_ms is not None else None,
                 message=message,
                 truncated=truncated,
+                skipped=skipped or {},
             )
         )
 
@@ -262,8 +256,7 @@ class OfferCollector:
         started = time.monotonic()
         started_at = self.now()
         budget = min(per_provider, overall)
-        for _, provider in jobs:
-            provider.deadline = started + budget
+        deadline = started + budget
         outcomes: dict[str, _Outcome] = {}
         finished: queue.Queue[_Outcome] = queue.Queue()
         client = self.client_factory()
@@ -272,7 +265,7 @@ class OfferCollector:
             # keep the process alive after we have stopped waiting for it.
             for _, provider in jobs:
                 threading.Thread(
-                    target=lambda p=provider: finished.put(self._fetch_one(p, client)),
+                    target=lambda p=provider: finished.put(self._fetch_one(p, client, deadline)),
                     name=f"gpubroker-fetch-{provider.name}",
                     daemon=True,
                 ).start()
@@ -301,23 +294,18 @@ class OfferCollector:
             )
             self._settle(result, outcome, started_at)
 
-    def _fetch_one(self, provider: Provider, client: httpx.Client) -> _Outcome:
+    def _fetch_one(self, provider: Provider, client: httpx.Client, deadline: float) -> _Outcome:
         t0 = time.monotonic()
         try:
-            # No query hint: what we fetch is cached for every later query, so a provider
-            # must return its whole listing here, not a filtered slice of it.
-            offers = provider.fetch_offers(client, None)
+            # What we fetch is cached for every later query, so a provider returns its whole
+            # listing here, never a filtered slice of it.
+            result = provider.fetch(client, deadline=deadline)
         except GpubrokerError as exc:
             return _Outcome(provider.name, error=exc, latency_ms=(time.monotonic() - t0) * 1000)
         except Exception as exc:  # a provider bug must not take the others down
             err = GpubrokerError(f"{provider.name}: internal error ({type(exc).__name__}: {exc})")
             return _Outcome(provider.name, error=err, latency_ms=(time.monotonic() - t0) * 1000)
-        return _Outcome(
-            provider.name,
-            offers=offers,
-            latency_ms=(time.monotonic() - t0) * 1000,
-            truncated=bool(getattr(provider, "last_truncated", False)),
-        )
+        return _Outcome(provider.name, result=result, latency_ms=(time.monotonic() - t0) * 1000)
 
     @staticmethod
     def _state_of(error: GpubrokerError) -> ProviderState:
@@ -335,12 +323,14 @@ class OfferCollector:
                 message=str(outcome.error),
                 latency_ms=outcome.latency_ms,
             )
+        fetched = outcome.result or FetchResult([])
         return ProviderStatus(
             provider=outcome.provider,
             status=ProviderState.OK,
-            count=len(outcome.offers or []),
+            count=len(fetched.offers),
             latency_ms=outcome.latency_ms,
-            truncated=outcome.truncated,
+            truncated=fetched.truncated,
+            skipped=dict(fetched.skipped),
         )
 
     def _settle(self, result: Collected, outcome: _Outcome, started_at: datetime) -> None:
@@ -358,14 +348,15 @@ class OfferCollector:
                 latency_ms=outcome.latency_ms,
             )
             return
-        offers = outcome.offers or []
+        fetched = outcome.result or FetchResult([])
         if self.store is not None:
-            self.store.save_offers(outcome.provider, offers, started_at)
+            self.store.save_offers(outcome.provider, fetched.offers, started_at)
         self._add(
             result,
             outcome.provider,
-            offers,
+            fetched.offers,
             ProviderState.OK,
             latency_ms=outcome.latency_ms,
-            truncated=outcome.truncated,
+            truncated=fetched.truncated,
+            skipped=dict(fetched.skipped),
         )
