@@ -229,7 +229,7 @@ def test_default_regions() -> None:
     assert provider(regions=("europe-west1",)).regions == ["europe-west1"]
 
 
-def test_max_pages_guard_sets_last_truncated(
+def test_max_pages_guard_marks_truncated(
     http_mock: respx.MockRouter, client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     route = http_mock.get(URL).mock(side_effect=two_pages)

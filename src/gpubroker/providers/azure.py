@@ -39,7 +39,7 @@ DEFAULT_REGIONS: tuple[str, ...] = (
     "northeurope",
     "uksouth",
 )
-#: Guard against a NextPageLink loop; hitting it sets ``last_truncated``.
+#: Guard against a NextPageLink loop; hitting it marks the result ``truncated``.
 DEFAULT_MAX_PAGES = 50
 
 _COUNTRY_BY_REGION = {

@@ -61,7 +61,7 @@ COMPUTE_SERVICE_ID = "6F81-5844-456A"
 PAGE_SIZE = 5000
 #: Regions offered when the ``regions`` option is not set.
 DEFAULT_REGIONS: tuple[str, ...] = ("us-central1", "us-east4", "europe-west4")
-#: Guard against a ``nextPageToken`` loop; hitting it sets ``last_truncated``.
+#: Guard against a ``nextPageToken`` loop; hitting it marks the result ``truncated``.
 DEFAULT_MAX_PAGES = 20
 
 

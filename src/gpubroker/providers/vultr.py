@@ -45,7 +45,7 @@ from gpubroker.providers.base import (
 _log = logging.getLogger(__name__)
 
 PER_PAGE = 500
-#: Pages followed per listing before giving up; hitting it sets ``last_truncated``.
+#: Pages followed per listing before giving up; hitting it marks the result ``truncated``.
 DEFAULT_MAX_PAGES = 10
 
 _METAL_GPU_ID = re.compile(r"^vbm-\d+c-\d+gb-(?:(\d+)-)?([a-z0-9]+)-gpu$", re.IGNORECASE)
