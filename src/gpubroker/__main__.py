@@ -1,4 +1,4 @@
-from gpubroker.cli import main
+from gpubroker._main import main
 
 if __name__ == "__main__":
     main()

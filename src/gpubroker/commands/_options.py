@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from gpubroker.broker import Broker
     from gpubroker.models import ProviderStatus
-    from gpubroker.settings import Settings
 
 #: Library parameter → the flag a CLI user typed (default: ``--`` + the name, dashed).
 PARAM_FLAGS = {
@@ -62,10 +61,6 @@ class AppState:
             self._broker = Broker(profile=self.profile, overrides=overrides)
         return self._broker
 
-    @property
-    def settings(self) -> Settings:
-        return self.broker().settings
-
     def err(self) -> Console:
         from gpubroker import render
 
@@ -95,7 +90,7 @@ def output_format(
     st = state(ctx)
     if st.format is not None:
         return st.format
-    return st.settings.format
+    return OutputFormat(st.broker().settings.format)
 
 
 def stderr_is_tty() -> bool:

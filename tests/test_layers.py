@@ -1,0 +1,97 @@
+"""Layering rules: commands reach the library only through Broker; help stays light."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gpubroker
+
+SRC = Path(gpubroker.__file__).parent
+COMMANDS = sorted((SRC / "commands").glob("*.py"))
+
+#: What a command module may import from gpubroker: the facade, the shared models and
+#: errors, the renderer, the CLI vocabulary and its own package.
+ALLOWED = {
+    "gpubroker",  # for __version__
+    "gpubroker.broker",
+    "gpubroker.models",
+    "gpubroker.errors",
+    "gpubroker.render",
+    "gpubroker.vocabulary",
+}
+
+
+def gpubroker_imports(path: Path) -> list[tuple[int, str]]:
+    """Every gpubroker module a file imports (at any depth), with its line."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "gpubroker":
+                # `from gpubroker import render` imports the module gpubroker.render
+                for alias in node.names:
+                    sub = f"gpubroker.{alias.name}"
+                    found.append(
+                        (
+                            node.lineno,
+                            sub
+                            if (SRC / f"{alias.name}.py").exists() or (SRC / alias.name).is_dir()
+                            else "gpubroker",
+                        )
+                    )
+            elif node.module.startswith("gpubroker"):
+                found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            found.extend(
+                (node.lineno, a.name) for a in node.names if a.name.startswith("gpubroker")
+            )
+    return found
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: p.name)
+def test_commands_reach_the_library_only_through_broker(path: Path) -> None:
+    bad = [
+        f"{path.name}:{line}: {module}"
+        for line, module in gpubroker_imports(path)
+        if module not in ALLOWED and not module.startswith("gpubroker.commands")
+    ]
+    assert not bad, "commands may import only Broker, models, errors, render: " + ", ".join(bad)
+
+
+def test_the_rule_catches_a_library_import(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("def f():\n    from gpubroker.store import Store\n", encoding="utf-8")
+    assert gpubroker_imports(sneaky) == [(2, "gpubroker.store")]
+
+
+def modules_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
+    )
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def test_building_the_cli_imports_neither_pydantic_nor_the_models() -> None:
+    loaded = modules_after(
+        "import typer.main\nfrom gpubroker.cli import app\ntyper.main.get_command(app)"
+    )
+    heavy = {"pydantic", "gpubroker.models", "httpx", "rich", "boto3", "keyring", "sqlite_utils"}
+    assert not heavy & loaded
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h", "--version"])
+def test_root_help_and_version_import_neither_typer_nor_pydantic(flag: str) -> None:
+    loaded = modules_after(f"from gpubroker._main import main\nmain([{flag!r}])")
+    assert not {"typer", "pydantic", "gpubroker.models", "click"} & loaded
+
+
+def test_pre_rendered_root_help_is_what_typer_renders() -> None:
+    from gpubroker._help import ROOT_HELP, render_root_help
+
+    assert render_root_help() == ROOT_HELP, "run `python -m gpubroker._help` to regenerate"
