@@ -104,6 +104,38 @@ def m004_fetch_skips(db: Database) -> None:
     db.table("fetches").add_column("skipped", str)
 
 
+@migration
+def m006_subscriptions(db: Database) -> None:
+    """Non-secret state of hosted-API subscriptions (the API key lives in the keyring).
+
+    (m005 is the typed offers cache.)
+    """
+    db.table("subscriptions").create(
+        {
+            "subscription_id": str,
+            "profile": str,
+            "email": str,
+            "name": str,
+            "plan": str,
+            "status": str,
+            "country": str,
+            "tax_id": str,
+            "pod_id": str,
+            "pod_url": str,
+            "order_id": str,
+            "transaction_id": str,
+            "amount_usd": float,
+            "tokens_remaining": int,
+            "created_at": str,
+            "updated_at": str,
+            "expires_at": str,
+            "activated_at": str,
+        },
+        pk="subscription_id",
+    )
+    db.table("subscriptions").create_index(["profile", "updated_at"])
+
+
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat()
 
@@ -331,6 +363,17 @@ class Store:
             skipped = {}
         row["skipped"] = skipped if isinstance(skipped, dict) else {}
         return row
+
+    # --- subscriptions --------------------------------------------------------------
+
+    def current_subscription(self, profile: str) -> dict[str, Any] | None:
+        """The profile's most recently updated subscription row, if any."""
+        rows = list(
+            self.db.table("subscriptions").rows_where(
+                "profile = ?", [profile], order_by="updated_at desc", limit=1
+            )
+        )
+        return dict(rows[0]) if rows else None
 
     # --- price history --------------------------------------------------------------
 
