@@ -100,21 +100,53 @@ class FetchResult:
     skipped: Mapping[str, int] = field(default_factory=dict)
 
 
+MAX_REDIRECTS = 5
+
+
+def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    """Scheme, host and port equal (the web's definition of an origin)."""
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def carries_secret(request: httpx.Request, secrets: Sequence[str]) -> bool:
+    """True when any secret value appears in the request's URL, headers or body."""
+    if not secrets:
+        return False
+    texts = [str(request.url), *(v for _, v in request.headers.items())]
+    try:
+        texts.append(request.read().decode("utf-8", "replace"))
+    except (httpx.StreamError, TypeError):
+        return True  # a body that cannot be read twice cannot be checked: assume the worst
+    return any(secret in text for secret in secrets for text in texts)
+
+
 class FetchSession:
-    """The I/O of one fetch: the shared client, a deadline, and concurrency.
+    """The I/O of one fetch: the shared client, a deadline, concurrency, safe redirects.
+
+    Redirects are followed here, not by the client: within the same origin always, to
+    another origin only when the redirected request would carry none of the provider's
+    secrets (httpx drops ``Authorization`` across origins, but not custom key headers such
+    as ``api_key`` or ``X-Goog-Api-Key``, nor a re-sent body holding a client secret).
 
     Args:
         client: the shared, thread-safe HTTP client (timeouts, retries, User-Agent set).
         provider: the provider's name (for timeout messages).
         deadline: a ``time.monotonic()`` value no request may outlive (None: no deadline).
+        secrets: credential values that must never be sent to another origin.
     """
 
     def __init__(
-        self, client: httpx.Client, provider: str, *, deadline: float | None = None
+        self,
+        client: httpx.Client,
+        provider: str,
+        *,
+        deadline: float | None = None,
+        secrets: Sequence[str] = (),
     ) -> None:
         self.client = client
         self.provider = provider
         self.deadline = deadline
+        self.secrets = [s for s in secrets if s]
 
     def remaining_s(self) -> float | None:
         """Seconds left before the deadline (None: no deadline)."""
@@ -145,7 +177,29 @@ class FetchSession:
             extensions[DEADLINE_EXTENSION] = self.deadline
         if idempotent:
             extensions[IDEMPOTENT_EXTENSION] = True
-        response = self.client.request(method, url, extensions=extensions, **kwargs)
+        request = self.client.build_request(method, url, extensions=extensions, **kwargs)
+        response = self.client.send(request, follow_redirects=False)
+        for _ in range(MAX_REDIRECTS):
+            following = response.next_request
+            if not response.is_redirect or following is None:
+                break
+            response.close()
+            if not same_origin(following.url, request.url) and carries_secret(
+                following, self.secrets
+            ):
+                raise ProviderResponseError(
+                    self.provider,
+                    f"{self.provider}: redirected to another origin ({following.url.host}); "
+                    "not sending credentials there",
+                )
+            following.extensions = dict(extensions)
+            response = self.client.send(following, follow_redirects=False)
+        else:
+            if response.is_redirect:
+                response.close()
+                raise ProviderResponseError(
+                    self.provider, f"{self.provider}: more than {MAX_REDIRECTS} redirects"
+                )
         response.raise_for_status()
         return response
 
@@ -333,8 +387,9 @@ class Provider:
         Raises:
             ProviderError: any remote failure; CredentialsError: missing or refused keys.
         """
-        session = FetchSession(client, self.name, deadline=deadline)
-        with translate_errors(self.name, provider=True, secrets=self.secret_values()):
+        secrets = self.secret_values()
+        session = FetchSession(client, self.name, deadline=deadline, secrets=secrets)
+        with translate_errors(self.name, provider=True, secrets=secrets):
             return self._fetch(session)
 
     def _fetch(self, session: FetchSession) -> FetchResult:
