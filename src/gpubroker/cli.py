@@ -76,6 +76,7 @@ class BoundaryGroup(TyperGroup):
             raise typer.Exit(0) from None
         finally:
             if isinstance(ctx.obj, AppState):
+                ctx.obj.flush_notes()
                 ctx.obj.close()
 
 

@@ -72,6 +72,8 @@ class Runtime:
         self._aws_client_factory = aws_client_factory
         self._store: Store | None = None
         self._tokens: TokenCache | None = None
+        #: Warnings found while reading settings (unknown keys, renamed settings).
+        self.notes: list[str] = []
         self._lock = threading.Lock()
 
     # -- settings and paths ---------------------------------------------------------------
@@ -85,7 +87,7 @@ class Runtime:
         """
         if self._settings is None:
             self._settings = settings_mod.load_settings(
-                self._profile_arg, self._overrides, home=self._home
+                self._profile_arg, self._overrides, home=self._home, notes=self.notes
             )
         return self._settings
 

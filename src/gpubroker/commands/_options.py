@@ -66,6 +66,13 @@ class AppState:
 
         return render.err_console(self.no_color)
 
+    def flush_notes(self) -> None:
+        """Print the settings warnings gathered during the command, once, on stderr."""
+        if self._broker is not None:
+            for note in self._broker.runtime.notes:
+                print(f"warning: {note}", file=sys.stderr)
+            self._broker.runtime.notes.clear()
+
     def close(self) -> None:
         if self._broker is not None:
             self._broker.close()
