@@ -1,13 +1,27 @@
 """gpubroker: find, rank and deploy GPU compute across providers.
 
-The CLI is a thin shell over this library::
+The CLI is a thin shell over this library. Start with `Broker`, or the `search` shortcut::
 
-    from gpubroker import Broker, Query, rank
+    import gpubroker
 
-    with Broker() as broker:
-        result = broker.search(Query(gpus=["h100"], max_price_usd=5), offline=True)
+    result = gpubroker.search(gpus=["h100"], max_price_usd=5, preset="cost", offline=True)
     for offer in result.offers[:3]:
         print(offer.rank, offer.provider, offer.gpu_model, offer.price_per_hour_usd)
+
+    with gpubroker.Broker() as broker:            # Broker(home=..., profile=...)
+        result = broker.search(gpubroker.Query(gpus=["a100"], min_gpus=2), offline=True)
+        statuses = result.statuses                 # how each provider answered
+
+What is here (``help(gpubroker.<name>)`` for each):
+
+- `Broker`: every capability as a service: ``broker.offers`` (search, refresh, history),
+  ``broker.gpus``, ``broker.keys``, ``broker.config``; ``broker.search(...)`` forwards.
+- `search(**query_fields, **options)`: one search with a throwaway `Broker`.
+- `Query`: the filters; `Offer`, `RankedOffer`, `SearchResult`, `ProviderStatus`,
+  `Availability`, `Source`: the results (pydantic models; units in the field names).
+- `rank(offers, preset=None, weights=None)`: TOPSIS ranking of any offers;
+  `topsis(matrix, weights, benefit)`: the textbook closeness scores.
+- `GpubrokerError`: base of every error raised on purpose; ``exc.exit_code`` is the CLI's.
 
 Names are loaded on first use (PEP 562), so ``import gpubroker`` stays cheap for the CLI.
 """
@@ -33,6 +47,10 @@ _EXPORTS = {
     "search": "gpubroker.broker",
     "topsis": "gpubroker.ranking",
 }
+#: Shown by ``dir()`` and so by ``help()``: the entry points. The pydantic models and the
+#: error base are importable and in ``__all__``, but their inherited BaseModel methods
+#: would bury ``help(gpubroker)`` under thousands of lines; the docstring lists them.
+_SHOWN = ("Broker", "rank", "search", "topsis")
 
 if TYPE_CHECKING:
     from gpubroker.broker import Broker, search
@@ -59,7 +77,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    hidden = set(_EXPORTS) - set(_SHOWN)
+    return sorted(name for name in {*globals(), *_SHOWN} if name not in hidden)
 
 
 __all__ = [

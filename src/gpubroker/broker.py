@@ -158,10 +158,54 @@ class Broker:
         return self.offers.provider_info()
 
 
-def search(query: Query | None = None, **kwargs: Any) -> SearchResult:
-    """Shortcut for ``Broker().search(query, **kwargs)``."""
-    with Broker() as broker:
+def search(
+    query: Query | None = None,
+    *,
+    home: Path | str | None = None,
+    profile: str | None = None,
+    **kwargs: Any,
+) -> SearchResult:
+    """One search with a throwaway `Broker`: ``gpubroker.search(gpus=["h100"], offline=True)``.
+
+    Args:
+        query: the filters; or pass `Query` fields as keywords (``gpus``, ``min_gpus``,
+            ``max_price_usd``, ``spot``, ``where``...), not both.
+        home, profile: as for `Broker`.
+        **kwargs: `Query` fields, then the options of `OfferService.search` (``preset``,
+            ``weights``, ``limit``, ``offline``, ``fresh``, ``explain``, ``hours``...).
+
+    Raises:
+        UsageError: an unknown keyword, a query given both ways, or bad filters.
+    """
+    from gpubroker.errors import UsageError
+
+    fields = {k: kwargs.pop(k) for k in list(kwargs) if k in Query.model_fields}
+    if fields:
+        if query is not None:
+            raise UsageError("give either a query or query fields, not both", param="query")
+        query = _query_from(fields)
+    options = {"preset", "weights", "explain", "hours", "sort", "limit", "fresh", "offline",
+               "strict", "on_progress"}  # fmt: skip
+    unknown = sorted(set(kwargs) - options)
+    if unknown:
+        valid = ", ".join(sorted([*Query.model_fields, *options]))
+        raise UsageError(f"search() got an unknown argument {unknown[0]!r}; valid: {valid}")
+    with Broker(home, profile) as broker:
         return broker.search(query, **kwargs)
+
+
+def _query_from(fields: dict[str, Any]) -> Query:
+    """A `Query` from keywords; a validation error becomes a one-line `UsageError`."""
+    from pydantic import ValidationError
+
+    from gpubroker.errors import UsageError
+
+    try:
+        return Query(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "query"
+        raise UsageError(f"{name}: {first['msg']}", param=name) from None
 
 
 __all__ = ["Broker", "search"]

@@ -18,6 +18,9 @@ from gpubroker.ranking.filters import compile_query, matches, parse_where
 from gpubroker.ranking.topsis import NEUTRAL_SCORE, topsis, topsis_full
 
 
+_OFFER_FIELDS = set(Offer.model_fields)
+
+
 def rank(
     offers: Sequence[Offer],
     preset: str | None = None,
@@ -69,7 +72,8 @@ def rank(
                 contributions[crit.name] = max(0.0, round(result.weights[j] * share, 6)) + 0.0
         ranked.append(
             RankedOffer(
-                **offers[i].model_dump(),
+                # Only the Offer fields: ranking a RankedOffer again replaces its rank.
+                **offers[i].model_dump(include=_OFFER_FIELDS),
                 rank=position,
                 score=round(scores[i], 6),
                 pareto_optimal=front[i],
