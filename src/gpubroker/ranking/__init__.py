@@ -17,7 +17,6 @@ from gpubroker.ranking.criteria import (
 from gpubroker.ranking.filters import compile_query, matches, parse_where
 from gpubroker.ranking.topsis import NEUTRAL_SCORE, topsis, topsis_full
 
-
 _OFFER_FIELDS = set(Offer.model_fields)
 
 
