@@ -7,7 +7,8 @@ per capability, each in its own module:
   (`gpubroker.offers.service.OfferService`);
 - ``broker.gpus``: the GPU registry (`gpubroker.gpus`);
 - ``broker.keys``: provider credentials in the OS keyring (`gpubroker.credentials`);
-- ``broker.config``: profile settings in config.toml (`gpubroker.settings`).
+- ``broker.config``: profile settings in config.toml (`gpubroker.settings`);
+- ``broker.doctor``: checks of the whole set-up (`gpubroker.doctor`).
 
 The most used calls are forwarded (``broker.search(...)`` is ``broker.offers.search(...)``).
 Services are built on first use, so ``Broker()`` opens nothing.
@@ -27,6 +28,7 @@ from gpubroker.runtime import AwsClientFactory, HttpClientFactory, ProviderFacto
 if TYPE_CHECKING:
     from gpubroker.config_service import ConfigService
     from gpubroker.credentials import KeyService
+    from gpubroker.doctor import DoctorService
     from gpubroker.gpus import GpuRegistry
     from gpubroker.offers.service import OfferService
     from gpubroker.settings import Settings
@@ -120,6 +122,13 @@ class Broker:
         from gpubroker.credentials import KeyService
 
         return KeyService()
+
+    @cached_property
+    def doctor(self) -> DoctorService:
+        """Checks of the set-up: config, home, database, keyring, providers, AWS, API."""
+        from gpubroker.doctor import DoctorService
+
+        return DoctorService(self.runtime)
 
     @cached_property
     def config(self) -> ConfigService:

@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from gpubroker import __version__
-from gpubroker.commands import browse, config, gpus, keys, offers, providers, watch
+from gpubroker.commands import browse, config, doctor, gpus, keys, offers, providers, watch
 from gpubroker.commands._options import AppState, flag_for, state
 from gpubroker.errors import (
     EXIT_ERROR,
@@ -136,6 +136,7 @@ app.add_typer(offers.app, name="offers")
 app.command("providers")(providers.list_providers)
 app.add_typer(keys.app, name="keys")
 app.add_typer(config.app, name="config")
+app.command("doctor")(doctor.doctor)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -54,6 +54,14 @@ def keyring_available() -> bool:
     return _usable_backend() is not None
 
 
+def backend_name() -> str | None:
+    """``module.Class`` of the usable keyring backend, or None when there is none."""
+    backend = _usable_backend()
+    if backend is None:
+        return None
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
 def _keyring_get(provider: str, field: str) -> str | None:
     backend = _usable_backend()
     if backend is None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gpubroker.errors import UsageError
@@ -337,3 +338,19 @@ def history_sparklines(series: Sequence[Mapping[str, Any]], out: TextIO | None =
             f"{row['provider']:<8} {row['gpu_model']:<16} {kind:<9} {sparkline(medians)}"
             f"  last ${medians[-1]:.3f}\n"
         )
+
+
+def doctor_lines(
+    rows: Sequence[Mapping[str, Any]], *, out: TextIO | None = None, no_color: bool = False
+) -> None:
+    """`gpubroker doctor` as one line per check, the fix indented below it (never cut)."""
+    stream = out or sys.stdout
+    console = Console(file=stream, no_color=no_color_requested(no_color), highlight=False,
+                      soft_wrap=True)  # fmt: skip
+    styles = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+    for row in rows:
+        status = str(row["status"])
+        mark = f"[{styles.get(status, '')}]{status.upper():<4}[/]"
+        console.print(f"{mark} {escape(str(row['check']))}: {escape(str(row['detail']))}")
+        if row.get("fix") and status in ("warn", "fail"):
+            console.print(f"     fix: {escape(str(row['fix']))}")

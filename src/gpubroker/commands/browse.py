@@ -72,7 +72,12 @@ def browse(
     where: o.WhereOpt = None,
     optimize: Annotated[
         str | None,
-        typer.Option("--optimize", "-O", help=f"Ranking preset: {', '.join(PRESET_NAMES)}."),
+        typer.Option(
+            "--optimize",
+            "-O",
+            help=f"Ranking preset: {', '.join(PRESET_NAMES)}.",
+            autocompletion=lambda: list(PRESET_NAMES),
+        ),
     ] = None,
     weights: Annotated[
         str | None, typer.Option("--weights", help="Criterion weights: price=0.5,vram=0.3,...")
