@@ -155,7 +155,6 @@ def where(text: str) -> set[str]:
         pytest.param({"countries": ["us"]}, {"h100sxm", "h100pcie", "a10040"}, id="country-lower"),
         pytest.param({"countries": ["de,FI"]}, {"h100nvl", "a100pcie"}, id="country-comma"),
         pytest.param({"countries": ["de", "se"]}, {"h100nvl", "rtx4090"}, id="country-list"),
-        pytest.param({"providers": [""]}, ALL, id="provider-blank-is-any"),
         # spot
         pytest.param({"spot": True}, SPOT, id="spot-true"),
         pytest.param({"spot": False}, ALL - SPOT, id="spot-false"),
@@ -502,3 +501,43 @@ def test_where_error_at_end_of_expression(text: str, needle: str) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\t\n"])
 def test_where_empty_expression(text: str) -> None:
     assert "it is empty" in str(_raise(text))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"providers": [""]}, {"gpus": [" , "]}, {"regions": [""]}, {"countries": [","]}],
+)
+def test_blank_lists_are_usage_errors_not_any(fields: dict[str, list[str]]) -> None:
+    name = next(iter(fields))
+    with pytest.raises(UsageError, match="empty value") as info:
+        compile_query(Query(**fields))
+    assert info.value.params == (name,)
+
+
+@pytest.mark.parametrize("code", ["USA", "U", "1A", "Ü S"])
+def test_countries_must_be_iso2(code: str) -> None:
+    with pytest.raises(UsageError, match="not an ISO 3166-1 alpha-2 code"):
+        compile_query(Query(countries=[code]))
+
+
+def test_full_width_input_is_folded() -> None:
+    wide = compile_query(Query(gpus=["ｈ１００"], where="ｇｐｕｓ＞＝１"))
+    plain = compile_query(Query(gpus=["h100"], where="gpus>=1"))
+    assert [wide(o) for o in OFFERS] == [plain(o) for o in OFFERS]
+    assert any(plain(o) for o in OFFERS)
+
+
+@pytest.mark.parametrize("depth", [51, 400, 5000])
+def test_deep_nesting_is_a_syntax_error_not_a_recursion_error(depth: int) -> None:
+    with pytest.raises(QuerySyntaxError, match="nested more than 50 levels"):
+        parse_where("(" * depth + "gpus=1" + ")" * depth)
+    with pytest.raises(QuerySyntaxError, match="nested more than 50 levels"):
+        parse_where("not " * depth + "gpus=1")
+    parse_where("(" * 50 + "gpus=1" + ")" * 50)  # the limit itself parses
+
+
+def test_long_input_is_clipped_in_messages() -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_where("x" * 10_000 + " = 1")
+    assert len(str(info.value)) < 400
+    assert "x" * 80 not in str(info.value)

@@ -48,6 +48,12 @@ EXIT_REFUSED = 6
 EXIT_INTERRUPTED = 130
 
 
+def clip(text: str, limit: int = 60) -> str:
+    """User input as quoted in a message: control characters out, long text shortened."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in str(text))
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
 class GpubrokerError(Exception):
     """Base class of every error gpubroker raises on purpose.
 
@@ -99,7 +105,7 @@ class UnknownGPUError(UsageError):
     def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
         self.name = name
         self.suggestions = suggestions or []
-        msg = f"unknown GPU {name!r}"
+        msg = f"unknown GPU {clip(name)!r}"
         if self.suggestions:
             msg += f"; did you mean {', '.join(self.suggestions)}?"
         super().__init__(msg, hint="run `gpubroker gpus` to list the known GPUs")
@@ -111,7 +117,7 @@ class AmbiguousGPUError(UsageError):
     def __init__(self, name: str, choices: list[str]) -> None:
         self.name = name
         self.choices = choices
-        super().__init__(f"GPU {name!r} is ambiguous; choose one of: {', '.join(choices)}")
+        super().__init__(f"GPU {clip(name)!r} is ambiguous; choose one of: {', '.join(choices)}")
 
 
 class QuerySyntaxError(UsageError):
@@ -129,7 +135,7 @@ class UnknownProviderError(UsageError):
     def __init__(self, name: str, valid: list[str]) -> None:
         self.name = name
         self.valid = valid
-        super().__init__(f"unknown provider {name!r}; valid providers: {', '.join(valid)}")
+        super().__init__(f"unknown provider {clip(name)!r}; valid providers: {', '.join(valid)}")
 
 
 class ConfigError(UsageError):

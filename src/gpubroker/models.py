@@ -132,6 +132,7 @@ class ProviderState(StrEnum):
     CATALOG = "catalog"
     TIMEOUT = "timeout"
     NO_CREDENTIALS = "no-credentials"
+    REJECTED = "rejected"  # the provider refused the credentials (HTTP 401/403)
     ERROR = "error"
     SKIPPED = "skipped"
 
@@ -162,6 +163,7 @@ class ProviderStatus(BaseModel):
             ProviderState.TIMEOUT,
             ProviderState.ERROR,
             ProviderState.NO_CREDENTIALS,
+            ProviderState.REJECTED,
         )
 
 

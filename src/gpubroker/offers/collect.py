@@ -28,6 +28,7 @@ from gpubroker import credentials
 from gpubroker.errors import (
     CredentialsError,
     GpubrokerError,
+    InvalidCredentialsError,
     MissingCredentialsError,
     ProviderTimeoutError,
     UnknownProviderError,
@@ -313,6 +314,8 @@ class OfferCollector:
             return ProviderState.TIMEOUT
         if isinstance(error, MissingCredentialsError):
             return ProviderState.NO_CREDENTIALS
+        if isinstance(error, InvalidCredentialsError):
+            return ProviderState.REJECTED
         return ProviderState.ERROR
 
     def _status_of(self, outcome: _Outcome) -> ProviderStatus:

@@ -10,12 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 from gpubroker import gpus
 from gpubroker.errors import (
+    InvalidCredentialsError,
     NoProvidersAvailableError,
     NotFoundError,
     UnavailableError,
     UsageError,
 )
-from gpubroker.models import Offer, ProviderStatus, Query, RankedOffer, SearchResult
+from gpubroker.models import (
+    Offer,
+    ProviderState,
+    ProviderStatus,
+    Query,
+    RankedOffer,
+    SearchResult,
+)
 from gpubroker.offers.collect import Mode, OfferCollector, known_providers, select_providers
 from gpubroker.providers import PROVIDERS
 from gpubroker.providers.catalog import load_catalog
@@ -108,13 +116,27 @@ class OfferService:
         mode = self._mode(fresh, offline)
         collected = self.collector().collect(providers, mode=mode, on_progress=on_progress)
         failed = [s for s in collected.statuses if s.failed]
+        auth = (ProviderState.REJECTED, ProviderState.NO_CREDENTIALS)
+        # Refused keys are an auth problem (exit 4), not an outage (exit 5).
+        only_auth = bool(failed) and all(s.status in auth for s in failed)
         if strict and failed:
             names = ", ".join(f"{s.provider} ({s.status.value})" for s in failed)
+            if only_auth:
+                raise InvalidCredentialsError(
+                    f"providers refused or lack credentials (strict): {names}",
+                    hint="check them with `gpubroker keys list` and `gpubroker doctor`",
+                )
             raise UnavailableError(f"providers failed (strict): {names}")
         if failed and len(failed) == len(collected.statuses) and not collected.offers:
+            detail = "; ".join(s.message or s.status.value for s in failed)
+            if only_auth:
+                raise InvalidCredentialsError(
+                    f"no offers: the providers refused the credentials or have none: {detail}",
+                    hint="check them with `gpubroker keys list` and `gpubroker doctor`",
+                )
             raise NoProvidersAvailableError(
                 "no provider could be reached and no cached or catalog offers exist for them: "
-                + "; ".join(s.message or s.status.value for s in failed)
+                + detail
             )
         matched = [o for o in collected.offers if predicate(o)]
         ranked = rank(matched, weights=chosen_weights, explain=explain, hours=hours)

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import operator
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gpubroker import gpus
-from gpubroker.errors import QuerySyntaxError, UsageError
+from gpubroker.errors import QuerySyntaxError, UsageError, clip
 from gpubroker.models import Offer, Query
 from gpubroker.ranking.criteria import CRITERIA
 
@@ -110,13 +111,18 @@ def tokenize(text: str) -> list[Token]:
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
             bad = text[pos:].split()[0] if text[pos:].split() else text[pos]
-            raise QuerySyntaxError(f"where: unexpected {bad!r} at position {pos + 1}", bad, pos)
+            raise QuerySyntaxError(
+                f"where: unexpected {clip(bad)!r} at position {pos + 1}", bad, pos
+            )
         kind = m.lastgroup or ""
         if kind != "ws":
             tokens.append(Token(kind, m.group(), pos))
         pos = m.end()
     return tokens
 
+
+#: Deepest nesting of parentheses and ``not`` a ``where`` expression may use.
+MAX_DEPTH = 50
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "==": operator.eq, "!=": operator.ne, "<": operator.lt,
@@ -129,12 +135,13 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def error(self, token: Token | None, expected: str) -> QuerySyntaxError:
         if token is None:
             return QuerySyntaxError(f"where: {expected} at end of expression")
         return QuerySyntaxError(
-            f"where: unexpected {token.text!r} at position {token.pos + 1} ({expected})",
+            f"where: unexpected {clip(token.text)!r} at position {token.pos + 1} ({expected})",
             token.text,
             token.pos,
         )
@@ -179,14 +186,26 @@ class _Parser:
             return parts[0]
         return lambda o: all(p(o) for p in parts)
 
+    def nest(self) -> None:
+        """One level deeper into parentheses or ``not``: bounded, so no RecursionError."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(
+                f"where: nested more than {MAX_DEPTH} levels deep (parentheses or 'not')"
+            )
+
     def parse_not(self) -> Predicate:
         if self.keyword("not"):
+            self.nest()
             inner = self.parse_not()
+            self.depth -= 1
             return lambda o: not inner(o)
         tok = self.peek()
         if tok is not None and tok.text == "(":
             self.take()
+            self.nest()
             inner = self.parse_or()
+            self.depth -= 1
             close = self.take()
             if close is None or close.text != ")":
                 raise self.error(close, "expected ')'")
@@ -201,14 +220,14 @@ class _Parser:
         field = FIELDS.get(name)
         if field is None:
             raise QuerySyntaxError(
-                f"where: unknown field {tok.text!r} at position {tok.pos + 1};"
+                f"where: unknown field {clip(tok.text)!r} at position {tok.pos + 1};"
                 f" fields: {', '.join(FIELDS)}",
                 tok.text,
                 tok.pos,
             )
         op_tok = self.take()
         if op_tok is None:
-            raise self.error(None, f"expected an operator after {tok.text!r}")
+            raise self.error(None, f"expected an operator after {clip(tok.text)!r}")
         op = op_tok.text.lower()
         if op_tok.kind == "word" and op in ("in", "notin"):
             values = self.parse_list_or_range(field)
@@ -271,7 +290,7 @@ class _Parser:
                 return frozenset(spec.name for spec in gpus.resolve_query(text))
             except UsageError as exc:
                 raise QuerySyntaxError(
-                    f"where: bad expression at {tok.text!r} (position {tok.pos + 1}): {exc}",
+                    f"where: bad expression at {clip(tok.text)!r} (position {tok.pos + 1}): {exc}",
                     tok.text,
                     tok.pos,
                 ) from None
@@ -359,6 +378,7 @@ def resolve_gpu_names(names: list[str]) -> frozenset[str]:
 
 def compile_query(query: Query) -> Predicate:
     """One predicate for every filter of the query (raises UsageError on bad input)."""
+    query = normalise_query(query)
     checks: list[Predicate] = []
     if query.gpus:
         names = resolve_gpu_names(query.gpus)
@@ -421,6 +441,38 @@ def _one_of(checks: list[Predicate], values: list[str], get: Callable[[Offer], s
         return v is not None and v.lower() in wanted
 
     checks.append(check)
+
+
+_ISO2 = re.compile(r"^[A-Z]{2}$")
+_LIST_FIELDS = ("gpus", "providers", "regions", "countries")
+
+
+def normalise_query(query: Query) -> Query:
+    """The query as users meant it, or a `UsageError` for input that cannot mean anything.
+
+    Full-width and other compatibility characters are folded (NFKC: ``ｈ１００`` is
+    ``h100``); a list whose every entry is blank is an error, not "no filter"; countries
+    must be ISO 3166-1 alpha-2 codes.
+    """
+    update: dict[str, Any] = {}
+    for name in _LIST_FIELDS:
+        values: list[str] = getattr(query, name)
+        if not values:
+            continue
+        folded = [unicodedata.normalize("NFKC", v) for v in values]
+        parts = [p.strip() for v in folded for p in v.split(",")]
+        if not any(parts):
+            raise UsageError(f"{name}: empty value; give a name or leave it out", param=name)
+        update[name] = folded
+    for code in (p.strip() for v in update.get("countries", []) for p in v.split(",")):
+        if code and not _ISO2.match(code.upper()):
+            raise UsageError(
+                f"countries: {clip(code)!r} is not an ISO 3166-1 alpha-2 code (e.g. US, DE, JP)",
+                param="countries",
+            )
+    if query.where is not None:
+        update["where"] = unicodedata.normalize("NFKC", query.where)
+    return query.model_copy(update=update) if update else query
 
 
 def matches(offer: Offer, query: Query) -> bool:
