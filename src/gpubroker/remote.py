@@ -113,7 +113,9 @@ def redact_error(exc: GpubrokerError, secrets: Iterable[str | None]) -> None:
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())
+    from gpubroker.textfmt import sanitize
+
+    text = " ".join(sanitize(text).split())
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
 
 

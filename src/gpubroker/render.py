@@ -18,11 +18,12 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from gpubroker.errors import UsageError
 from gpubroker.models import ProviderState, ProviderStatus, RankedOffer, SearchResult, Source
 from gpubroker.settings import OutputFormat
-from gpubroker.textfmt import humanize_age, sparkline
+from gpubroker.textfmt import humanize_age, sanitize, sparkline
 
 
 def no_color_requested(flag: bool = False) -> bool:
@@ -112,7 +113,8 @@ def write_data(
                 no_wrap=True,
             )  # fmt: skip
         for row in cells:
-            table.add_row(*[row.get(c, "") for c in cols])
+            # Text, not str: data is never parsed as Rich markup ("[link=...]" stays text).
+            table.add_row(*[Text(sanitize(row.get(c, ""))) for c in cols])
         console.print(table)
         return
     from tabulate import tabulate

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
@@ -28,3 +30,28 @@ def sparkline(values: Sequence[float]) -> str:
         return SPARK_CHARS[len(SPARK_CHARS) // 2] * len(values)
     top = len(SPARK_CHARS) - 1
     return "".join(SPARK_CHARS[min(top, int((v - lo) / span * top + 0.5))] for v in values)
+
+
+# C0/C1 control characters (ESC starts terminal escape sequences), DEL, and the Unicode
+# format characters that reorder or hide text: bidi embeddings/overrides/isolates, marks,
+# zero-width characters and the BOM.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.)")
+
+
+def sanitize(text: str, *, keep_newlines: bool = False) -> str:
+    """Untrusted text made safe to store and print.
+
+    Whole terminal escape sequences (CSI colours, OSC window titles and hyperlinks) are
+    removed, then every remaining control character and bidi override; other Unicode
+    is kept (NFC-normalised). Rich markup is not touched here: the renderer prints data
+    as plain text, never as markup.
+    """
+    if not text:
+        return text
+    cleaned = _ESCAPE_SEQUENCE.sub("", text)
+    if keep_newlines:
+        cleaned = "\n".join(_UNSAFE.sub("", line) for line in cleaned.split("\n"))
+    else:
+        cleaned = _UNSAFE.sub("", cleaned.replace("\t", " ").replace("\n", " "))
+    return unicodedata.normalize("NFC", cleaned)

@@ -35,6 +35,7 @@ from gpubroker.errors import (
 from gpubroker.http import DEADLINE_EXTENSION, IDEMPOTENT_EXTENSION
 from gpubroker.models import Availability, Offer, Source
 from gpubroker.remote import translate_errors
+from gpubroker.textfmt import sanitize
 
 _log = logging.getLogger("gpubroker.providers")
 T = TypeVar("T")
@@ -434,6 +435,17 @@ def country_for_aws_style_region(region: str | None) -> str | None:
 _SLUG = re.compile(r"\s+")
 
 
+def _sanitize_value(value: Any) -> Any:
+    """Every string inside a JSON-like value, sanitized (keys too)."""
+    if isinstance(value, str):
+        return sanitize(value)
+    if isinstance(value, dict):
+        return {sanitize(str(k)): _sanitize_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_sanitize_value(v) for v in value]
+    return value
+
+
 def make_offer(
     *,
     provider: str,
@@ -464,6 +476,14 @@ def make_offer(
     """
     if not price_per_hour_usd or price_per_hour_usd <= 0 or gpu_count < 1:
         return None
+    # Provider strings are untrusted: no escape sequences or bidi overrides get stored.
+    gpu_name_raw = sanitize(gpu_name_raw)
+    native_id = sanitize(native_id)
+    instance_type = sanitize(instance_type) if instance_type else instance_type
+    region = sanitize(region) if region else region
+    country = sanitize(country) if country else country
+    cuda_version = sanitize(cuda_version) if cuda_version else cuda_version
+    extras = _sanitize_value(extras) if extras else extras
     spec = gpus.normalize(gpu_name_raw, gpu_memory_gib)
     if spec is not None:
         gpu_model = spec.name
