@@ -102,7 +102,13 @@ def test_browse_h100_table_default() -> None:
     code, out, err = invoke("browse", "--gpu", "H100")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split()[:4] == ["#", "score", "provider", "gpu"]
+    # RunPod's Secure and Community H100s read the same but for price: a short id tells
+    # them apart (and `offers show` takes it).
+    assert lines[0].split()[:5] == ["#", "id", "score", "provider", "gpu"]
+    short = lines[2].split()[1]
+    assert len(short) == 7
+    code, shown, _ = invoke("offers", "show", short, "--json")
+    assert code == 0 and json.loads(shown)["gpu_model"].startswith("H100")
     body = lines[2:]
     assert len(body) == 20  # default --limit
     assert all("H100" in line for line in body)
@@ -216,7 +222,7 @@ def test_explain_hours_and_sort() -> None:
         assert r["total_cost_usd"] == pytest.approx(r["price_per_hour_usd"] * 10, abs=1e-3)
         assert set(r["contributions"]) <= {"price", "vram", "tflops", "availability"}
     code, out, _ = invoke("browse", "--gpu", "l4", "--explain", "--hours", "10")
-    assert "+price" in out.splitlines()[0] and "total $" in out.splitlines()[0]
+    assert "+$/h" in out.splitlines()[0] and "total $" in out.splitlines()[0]
 
 
 def test_gpus_command() -> None:

@@ -69,3 +69,26 @@ def test_readme_preset_table_matches_the_code() -> None:
                     k: float(v) for k, v in (part.split() for part in weights.split(", "))
                 }
     assert documented == PRESETS
+
+
+def test_help_examples_are_never_wrapped() -> None:
+    """Every example line of every command's help comes out whole at 50 columns, so it can
+    be copied and pasted."""
+    from typer.testing import CliRunner
+
+    checked = 0
+    for path, cmd in _commands(app):
+        doc = getattr(cmd, "help", None) or ""
+        examples = [
+            line.strip()
+            for line in doc.splitlines()
+            if line.strip().startswith("gpubroker ") or "| gpubroker " in line
+        ]
+        if not examples:
+            continue
+        result = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "50"})
+        shown = [line.strip() for line in result.stdout.splitlines()]
+        for example in examples:
+            assert example in shown, f"`{path} --help` wraps {example!r}"
+            checked += 1
+    assert checked >= 10

@@ -16,11 +16,25 @@ class FakeTTY(io.StringIO):
 CELLS = [{"a": "1", "b": "long text value", "c": "x" * 30}]
 
 
-def test_fit_columns_drops_in_priority_order() -> None:
+def test_fit_columns_shrinks_text_then_drops_in_priority_order() -> None:
     names = {"a": "a", "b": "b", "c": "c"}
     assert render.fit_columns(["a", "b", "c"], CELLS, names, 200, ["c", "b"]) == ["a", "b", "c"]
+    # c shrinks to 10 characters before anything is hidden
+    # droppable columns go first, in their order
     assert render.fit_columns(["a", "b", "c"], CELLS, names, 40, ["c", "b"]) == ["a", "b"]
+    # without droppable columns, long text shrinks (never below 10) before anything is hidden
+    assert render.plan_columns(["a", "b", "c"], CELLS, names, 40, []) == {"a": 1, "b": 15, "c": 18}
+    assert render.plan_columns(["a", "b", "c"], CELLS, names, 27, []) == {"a": 1, "b": 10, "c": 10}
+    assert render.fit_columns(["a", "b", "c"], CELLS, names, 25, []) == ["a", "b"]
     assert render.fit_columns(["a", "b", "c"], CELLS, names, 5, ["c", "b"]) == ["a"]
+
+
+def test_key_columns_are_never_hidden_nor_cut() -> None:
+    names = {"a": "a", "b": "b", "c": "c"}
+    layout = render.plan_columns(["a", "b", "c"], CELLS, names, 40, ["c", "b"], keep=["c"])
+    assert layout == {"a": 1, "c": 30}
+    # too narrow for even the key column: it is still shown whole (the terminal wraps)
+    assert render.plan_columns(["a", "b", "c"], CELLS, names, 20, [], keep=["c"]) == {"c": 30}
 
 
 def test_tty_table_uses_rich_and_right_aligns_numbers(monkeypatch: object) -> None:

@@ -9,6 +9,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def short_id(offer_id: str) -> str:
+    """A stable short form of an offer id: the first 7 hex digits of its SHA-1."""
+    import hashlib
+
+    return hashlib.sha1(offer_id.encode("utf-8"), usedforsecurity=False).hexdigest()[:7]
+
+
 class Availability(StrEnum):
     """How available an offer is right now, as far as its provider says."""
 
@@ -70,6 +77,11 @@ class Offer(BaseModel):
     source: Source = Source.LIVE
     source_url: str | None = None
     extras: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        """Seven hex digits that stand for the id in tables (`offers show` accepts them)."""
+        return short_id(self.id)
 
     @property
     def total_gpu_memory_gib(self) -> float | None:

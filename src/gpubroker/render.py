@@ -6,6 +6,7 @@ JSON is a contract: the model's field names (units in the names), asserted exact
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -70,6 +71,7 @@ def write_data(
     no_color: bool = False,
     json_object: Any = None,
     droppable: Sequence[str] = (),
+    keep: Sequence[str] = (),
 ) -> None:
     """Write rows in the requested format.
 
@@ -80,7 +82,10 @@ def write_data(
         table_rows: pre-formatted cells for table/markdown (default: `_cell` of rows).
         json_object: emit this instead of ``rows`` for ``--format json`` (an object).
         droppable: table columns that may be hidden, in this order, when a terminal is
-            too narrow for all of them.
+            too narrow for all of them (then any other column but ``keep``, right first).
+        keep: key columns of a terminal table: never hidden and never cut short. Numbers
+            are never cut short either; long text shrinks (with an ellipsis) before a
+            column is hidden.
     """
     stream = out or sys.stdout
     cols = list(columns or (rows[0].keys() if rows else []))
@@ -104,13 +109,14 @@ def write_data(
     names = {c: (headers or {}).get(c, c) for c in cols}
     if fmt is OutputFormat.TABLE and is_tty(stream):
         console = Console(file=stream, no_color=no_color_requested(no_color), highlight=False)
-        cols = fit_columns(cols, cells, names, console.width, droppable)
+        layout = plan_columns(cols, cells, names, console.width, droppable, keep)
+        cols = list(layout)
         table = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
         for col in cols:
-            numeric = all(_NUMERIC.match(row.get(col, "")) for row in cells)
+            numeric = _is_numeric(cells, col)
             table.add_column(
                 names[col], justify="right" if numeric else "left", overflow="ellipsis",
-                no_wrap=True,
+                no_wrap=True, width=layout[col],
             )  # fmt: skip
         for row in cells:
             # Text, not str: data is never parsed as Rich markup ("[link=...]" stays text).
@@ -137,26 +143,71 @@ def write_data(
 _NUMERIC = re.compile(r"^[-+]?[\d,]*\.?\d*\*?$")
 
 
+#: Text columns may shrink to this many characters (with an ellipsis) before being hidden.
+MIN_TEXT_WIDTH = 10
+_GAP = 3  # " │ " between two columns of a table without outer edges
+
+
+def _is_numeric(cells: Sequence[Mapping[str, str]], col: str) -> bool:
+    values = [row.get(col, "") for row in cells]
+    return any(values) and all(_NUMERIC.match(v) for v in values)
+
+
+def plan_columns(
+    cols: Sequence[str],
+    cells: Sequence[Mapping[str, str]],
+    names: Mapping[str, str],
+    width: int,
+    droppable: Sequence[str] = (),
+    keep: Sequence[str] = (),
+) -> dict[str, int]:
+    """The columns a terminal table shows, each with the width it gets.
+
+    1. While the table is too wide, hide ``droppable`` columns in their order.
+    2. Then shrink long text that is not a key column (widest first, never below
+       `MIN_TEXT_WIDTH`; the cut shows an ellipsis).
+    3. Then hide any other non-key column, rightmost first.
+
+    Key columns (``keep``) and numbers are never cut; a table of key columns alone that is
+    still too wide is shown whole and the terminal wraps it.
+    """
+    natural = {c: max([len(names[c]), *(len(row.get(c, "")) for row in cells)]) for c in cols}
+    fixed = {c for c in cols if c in keep or _is_numeric(cells, c)}
+    kept = list(cols)
+    widths = dict(natural)
+
+    def total() -> int:
+        return sum(widths[c] for c in kept) + _GAP * (len(kept) - 1)
+
+    for col in droppable:
+        if total() <= width:
+            break
+        if col in kept and col not in keep:
+            kept.remove(col)
+    while total() > width:
+        shrinkable = [c for c in kept if c not in fixed and widths[c] > MIN_TEXT_WIDTH]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda c: widths[c])
+        widths[widest] = max(MIN_TEXT_WIDTH, widths[widest] - (total() - width))
+    while total() > width:
+        spare = [c for c in kept if c not in keep]
+        if not spare:
+            break
+        kept.remove(spare[-1])
+    return {c: widths[c] for c in kept}
+
+
 def fit_columns(
     cols: Sequence[str],
     cells: Sequence[Mapping[str, str]],
     names: Mapping[str, str],
     width: int,
     droppable: Sequence[str],
+    keep: Sequence[str] = (),
 ) -> list[str]:
-    """Drop low-priority columns until the table fits the terminal width."""
-    kept = list(cols)
-
-    def needed() -> int:
-        widths = [max([len(names[c]), *(len(r.get(c, "")) for r in cells)]) for c in kept]
-        return sum(widths) + 3 * (len(kept) - 1)
-
-    for col in droppable:
-        if needed() <= width:
-            break
-        if col in kept:
-            kept.remove(col)
-    return kept
+    """The columns `plan_columns` keeps, in order."""
+    return list(plan_columns(cols, cells, names, width, droppable, keep))
 
 
 def _csv_cell(value: Any) -> str:
@@ -185,14 +236,15 @@ GROUP_HEADERS = {
 
 # Hidden first when a terminal is too narrow for the whole table.
 DROPPABLE_OFFER_COLUMNS = [
-    "availability", "ram_gib", "vcpus", "score", "gpu_memory_gib", "region", "price_per_hour_usd",
+    "availability", "ram_gib", "vcpus", "score", "gpu_memory_gib", "region", "source",
+    "price_per_gpu_hour_usd", "spot", "provider",
 ]  # fmt: skip
 OFFER_HEADERS = {
     "rank": "#", "score": "score", "provider": "provider", "gpu_model": "gpu",
     "gpu_count": "n", "gpu_memory_gib": "GiB/gpu", "vcpus": "vcpu", "ram_gib": "ram GiB",
     "price_per_hour_usd": "$/h", "price_per_gpu_hour_usd": "$/gpu-h", "spot": "spot",
     "region": "region", "availability": "avail", "source": "source (age)",
-    "total_cost_usd": "total $", "pareto_optimal": "pareto",
+    "total_cost_usd": "total $", "pareto_optimal": "pareto", "short_id": "id",
 }  # fmt: skip
 
 
@@ -216,9 +268,24 @@ def source_label(offer: RankedOffer, now: datetime) -> str:
 
 
 def _money(value: float | None) -> str:
+    """Hourly prices: always three decimals, so a column lines up ($0.140, $31.920)."""
     if value is None:
         return ""
-    return f"{value:,.2f}" if value >= 10 else f"{value:.3f}"
+    return f"{value:,.3f}"
+
+
+def _total(value: float | None) -> str:
+    """Totals over many hours: cents, with thousands separators."""
+    return "" if value is None else f"{value:,.2f}"
+
+
+#: Short headers for ``--explain`` columns (unknown criteria: ``+`` and the name).
+CRITERION_HEADERS = {
+    "price": "+$/h", "price_per_gpu": "+$/gpu", "vram": "+vram", "tflops": "+tflops",
+    "reliability": "+rel", "availability": "+avail", "bandwidth": "+bw",
+}  # fmt: skip
+#: Key columns of the offers table: never hidden, never cut short.
+OFFER_KEY_COLUMNS = ["rank", "gpu_model", "gpu_count", "price_per_hour_usd", "short_id"]
 
 
 def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> dict[str, str]:
@@ -227,7 +294,8 @@ def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> di
         "rank": lambda o: f"{o.rank}{'*' if o.pareto_optimal else ''}",
         "price_per_hour_usd": lambda o: _money(o.price_per_hour_usd),
         "price_per_gpu_hour_usd": lambda o: _money(o.price_per_gpu_hour_usd),
-        "total_cost_usd": lambda o: _money(o.total_cost_usd),
+        "total_cost_usd": lambda o: _total(o.total_cost_usd),
+        "short_id": lambda o: o.short_id,
         "source": lambda o: source_label(o, now),
         "spot": lambda o: "spot" if o.spot else "",
         "availability": lambda o: o.availability.value,
@@ -268,11 +336,18 @@ def render_offers(
     if not fields and hours is not None:
         columns.insert(columns.index("price_per_gpu_hour_usd") + 1, "total_cost_usd")
     headers = dict(OFFER_HEADERS)
+    keep = list(OFFER_KEY_COLUMNS)
     if explain and offers and offers[0].contributions:
         for name in offers[0].contributions:
             columns.append(f"c:{name}")
-            headers[f"c:{name}"] = f"+{name}"
+            headers[f"c:{name}"] = CRITERION_HEADERS.get(name, f"+{name}")
+            keep.append(f"c:{name}")
     cells = [offer_cells(o, columns, moment) for o in offers]
+    if not fields and _lookalikes(cells):
+        # Two rows that read the same (a provider's identical offers at different
+        # prices or regions hidden) get a short id to tell them apart: `offers show ID`.
+        columns.insert(1, "short_id")
+        cells = [offer_cells(o, columns, moment) for o in offers]
     droppable = [] if fields else DROPPABLE_OFFER_COLUMNS
     write_data(
         rows,
@@ -283,7 +358,25 @@ def render_offers(
         out=out,
         no_color=no_color,
         droppable=droppable,
+        keep=keep,
     )
+
+
+_NOT_DESCRIPTIVE = ("rank", "score", "price_per_hour_usd", "price_per_gpu_hour_usd",
+                    "total_cost_usd")  # fmt: skip
+
+
+def _lookalikes(cells: Sequence[Mapping[str, str]]) -> bool:
+    """True when two rows describe the same thing (they differ at most in rank and price)."""
+    seen: set[tuple[str, ...]] = set()
+    for row in cells:
+        key = tuple(
+            v for k, v in row.items() if k not in _NOT_DESCRIPTIVE and not k.startswith("c:")
+        )
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
 
 
 def _status_message(status: ProviderStatus) -> str:
@@ -356,3 +449,82 @@ def doctor_lines(
         console.print(f"{mark} {escape(str(row['check']))}: {escape(str(row['detail']))}")
         if row.get("fix") and status in ("warn", "fail"):
             console.print(f"     fix: {escape(str(row['fix']))}")
+
+
+# --- other tables ---------------------------------------------------------------------------
+
+GROUP_DROPPABLE = [
+    "best_offer_id", "best_score", "best_rank", "providers", "median_price_per_gpu_hour_usd",
+    "best_gpu_count", "best_price_per_hour_usd",
+]  # fmt: skip
+_GROUP_MONEY = ("min_price_per_gpu_hour_usd", "median_price_per_gpu_hour_usd",
+                "best_price_per_hour_usd")  # fmt: skip
+
+
+def render_groups(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: OutputFormat,
+    by: str,
+    *,
+    columns: Sequence[str] | None = None,
+    out: TextIO | None = None,
+    no_color: bool = False,
+) -> None:
+    """``browse --group-by``: the group, its size and cheapest $/GPU-hour always whole."""
+    cols = list(columns or (rows[0].keys() if rows else []))
+    cells = [
+        {c: _money(r.get(c)) if c in _GROUP_MONEY else cell_text(r.get(c)) for c in cols}
+        for r in rows
+    ]
+    if "best_score" in cols:
+        for cell, row in zip(cells, rows, strict=True):
+            cell["best_score"] = f"{row['best_score']:.4f}"
+    write_data(
+        rows, fmt, columns=cols, headers=GROUP_HEADERS, table_rows=cells, out=out,
+        no_color=no_color, droppable=GROUP_DROPPABLE,
+        keep=[by, "count", "min_price_per_gpu_hour_usd"],
+    )  # fmt: skip
+
+
+PROVIDER_HEADERS = {
+    "needs_auth": "auth", "last_fetch_at": "last fetch", "latency_ms": "ms", "count": "offers",
+}  # fmt: skip
+
+
+def render_providers(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: OutputFormat,
+    *,
+    now: datetime | None = None,
+    out: TextIO | None = None,
+    no_color: bool = False,
+) -> None:
+    """``gpubroker providers``: name and status always shown; ages humanised on a terminal."""
+    stream = out or sys.stdout
+    moment = now or datetime.now(UTC)
+    cells = []
+    for row in rows:
+        cell = {c: cell_text(v) for c, v in row.items()}
+        when = row.get("last_fetch_at")
+        if when and is_tty(stream):
+            with contextlib.suppress(ValueError):
+                then = datetime.fromisoformat(str(when))
+                then = then if then.tzinfo else then.replace(tzinfo=UTC)
+                cell["last_fetch_at"] = humanize_age((moment - then).total_seconds()) + " ago"
+        if row.get("latency_ms") is not None:
+            cell["latency_ms"] = f"{row['latency_ms']:.0f}"
+        skipped = row.get("skipped") or {}
+        cell["skipped"] = str(sum(skipped.values())) if isinstance(skipped, dict) else ""
+        cells.append(cell)
+    write_data(
+        rows, fmt, headers=PROVIDER_HEADERS, table_rows=cells, out=stream, no_color=no_color,
+        droppable=["label", "latency_ms", "needs_auth", "live", "skipped", "last_fetch_at",
+                   "count"],
+        keep=["provider", "status"],
+    )  # fmt: skip
+
+
+GPU_DROPPABLE = [
+    "display_name", "vendor", "fp32_tflops", "fp16_tflops", "compute_capability",
+    "bandwidth_gbps", "architecture",
+]  # fmt: skip

@@ -330,6 +330,10 @@ class Store:
         data["source"] = Source.CACHE.value
         return Offer.model_validate(data)
 
+    def offer_ids(self) -> list[str]:
+        """Every cached offer id."""
+        return [row[0] for row in self.db.execute("SELECT id FROM offers")]
+
     # --- fetch log ------------------------------------------------------------------
 
     def record_fetch(self, status: ProviderStatus, started_at: datetime) -> None:

@@ -104,15 +104,12 @@ def browse(
 ) -> None:
     """Find GPU offers across providers, ranked best-first with TOPSIS.
 
+    \b
     Examples:
-
-        gpubroker browse --gpu h100
-
-        gpubroker browse --gpu a100 --min-gpus 2 --format json
-
-        gpubroker browse --where 'vram>=80 and price<3' --optimize cost --explain
-
-        gpubroker browse --group-by gpu
+      gpubroker browse --gpu h100
+      gpubroker browse --gpu a100 --min-gpus 2 --format json
+      gpubroker browse --where 'vram>=80 and price<3' --optimize cost --explain
+      gpubroker browse --group-by gpu
     """
     from gpubroker import render
 
@@ -139,7 +136,7 @@ def browse(
     if group_by:
         rows = broker.offers.group(result.offers, group_by)
         shown = rows[:limit] if limit else rows
-        render.write_data(shown, output, columns=columns, headers=render.GROUP_HEADERS)
+        render.render_groups(shown, output, group_by, columns=columns, no_color=st.no_color)
     else:
         render.render_offers(result.offers, output, fields=columns, hours=hours, explain=explain,
                              no_color=st.no_color)  # fmt: skip

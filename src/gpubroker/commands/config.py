@@ -56,10 +56,16 @@ def set_(
     key: Annotated[str, typer.Argument(help="Setting name.")],
     value: Annotated[str, typer.Argument(help="New value (lists: comma-separated).")],
 ) -> None:
-    """Set a setting in the profile, e.g. `gpubroker config set limit 50`.
+    """Set a setting in the profile (validated as it is when read).
 
-    Mappings use NAME=VALUE pairs separated by ';', e.g.
-    `gpubroker config set regions 'aws=us-east-1,us-west-2;gcp=us-east4'`.
+    Mappings use NAME=VALUE pairs separated by ';'; one provider's regions can be set
+    alone with a dotted key.
+
+    \b
+    Examples:
+      gpubroker config set limit 50
+      gpubroker config set regions 'aws=us-east-1,us-west-2;gcp=us-east4'
+      gpubroker config set regions.aws us-east-1,eu-west-1
     """
     st = o.state(ctx)
     config = st.broker().config

@@ -31,11 +31,10 @@ def doctor(
 
     One line per check (ok / warn / fail) with the fix; exit 0 unless a check fails.
 
+    \b
     Examples:
-
-        gpubroker doctor
-
-        gpubroker doctor --offline --json
+      gpubroker doctor
+      gpubroker doctor --offline --json
     """
     from gpubroker import render
 

@@ -36,11 +36,10 @@ def list_gpus(
 ) -> None:
     """List known GPUs with their specs (dense BF16/FP16 TFLOPS, bandwidth, CC).
 
+    \b
     Examples:
-
-        gpubroker gpus --arch hopper
-
-        gpubroker gpus a100 --json
+      gpubroker gpus --arch hopper
+      gpubroker gpus a100 --json
     """
     from gpubroker import render
 
@@ -49,6 +48,13 @@ def list_gpus(
     columns = render.parse_fields(fields, [*GPU_COLUMNS, "family", "memory_type", "aliases"])
     if columns is None and output.value not in ("json", "jsonl"):
         columns = GPU_COLUMNS
-    render.write_data(rows, output, columns=columns, headers=GPU_HEADERS)
+    render.write_data(
+        rows,
+        output,
+        columns=columns,
+        headers=GPU_HEADERS,
+        droppable=render.GPU_DROPPABLE,
+        keep=["name"],
+    )
     if not rows:
         raise NotFoundError("no GPU matches those filters")

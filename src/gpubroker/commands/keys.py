@@ -22,7 +22,12 @@ def set_key(ctx: typer.Context, provider: ProviderArg, field: FieldOpt = None) -
     """Store a provider's credential(s) in the OS keyring.
 
     Prompts with hidden input on a terminal; otherwise reads one line per credential from
-    stdin, e.g. `printf '%s' "$KEY" | gpubroker keys set lambda`.
+    stdin.
+
+    \b
+    Examples:
+      gpubroker keys set lambda
+      printf '%s' "$KEY" | gpubroker keys set lambda
     """
     keys = o.state(ctx).broker().keys
     name, specs = keys.specs(provider, field)

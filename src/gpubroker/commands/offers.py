@@ -21,7 +21,9 @@ def refresh(
 ) -> None:
     """Fetch live offers now and update the cache and price history.
 
-    Example: gpubroker offers refresh --provider vastai,runpod
+    \b
+    Example:
+      gpubroker offers refresh --provider vastai,runpod
     """
     from gpubroker import render
 
@@ -66,8 +68,11 @@ def history(
 ) -> None:
     """Price history per provider, GPU and spot: $/GPU-hour percentiles per refresh.
 
-    The table ends with a sparkline of the median per series. Example:
-    gpubroker offers history h100 --days 7
+    The table ends with a sparkline of the median per series.
+
+    \b
+    Example:
+      gpubroker offers history h100 --days 7
     """
     from gpubroker import render
 

@@ -10,9 +10,12 @@ from gpubroker.commands import _options as o
 def list_providers(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False) -> None:
     """List providers: auth needs, credential source, last fetch, status, count, latency.
 
-    Example: gpubroker providers --json
+    \b
+    Example:
+      gpubroker providers --json
     """
     from gpubroker import render
 
-    rows = o.state(ctx).broker().provider_info()
-    render.write_data(rows, o.output_format(ctx, fmt, as_json))
+    st = o.state(ctx)
+    rows = st.broker().provider_info()
+    render.render_providers(rows, o.output_format(ctx, fmt, as_json), no_color=st.no_color)

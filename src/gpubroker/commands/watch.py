@@ -54,9 +54,11 @@ def watch(
     """Check live offers every --interval seconds until one matches, then print them.
 
     Exit 0 with the matches, or 3 when --timeout passes first. Catalog prices are not live,
-    so they do not count unless --include-catalog. Example for CI:
+    so they do not count unless --include-catalog.
 
-        gpubroker watch --gpu h100 --max-price 2.5 --interval 120 --timeout 7200 --json
+    \b
+    Example for CI:
+      gpubroker watch --gpu h100 --max-price 2.5 --interval 120 --timeout 7200 --json
     """
     from gpubroker import render
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from gpubroker.models import (
     RankedOffer,
     SearchResult,
 )
+from gpubroker.models import short_id as short_id_of
 from gpubroker.offers.collect import Mode, OfferCollector, known_providers, select_providers
 from gpubroker.providers import PROVIDERS
 from gpubroker.providers.catalog import load_catalog
@@ -169,17 +171,29 @@ class OfferService:
         return self.collector().collect(live, mode=Mode.FRESH, on_progress=on_progress).statuses
 
     def get(self, offer_id: str) -> Offer:
-        """One offer by id, from the cache or the catalog.
+        """One offer by id (or the short id tables show), from the cache or the catalog.
 
         Raises:
             NotFoundError: no such offer.
+            UsageError: a short id that several offers share.
         """
-        offer = self.runtime.store.get_offer(offer_id)
+        store = self.runtime.store
+        offer = store.get_offer(offer_id)
         if offer is not None:
             return offer
         for offer in load_catalog():
             if offer.id == offer_id:
                 return offer
+        if re.fullmatch(r"[0-9a-f]{4,7}", offer_id):
+            ids = [*store.offer_ids(), *(o.id for o in load_catalog())]
+            found = sorted({i for i in ids if short_id_of(i).startswith(offer_id)})
+            if len(found) > 1:
+                raise UsageError(
+                    f"short id {offer_id} matches {len(found)} offers: {', '.join(found[:5])}",
+                    hint="give more digits or the full id",
+                )
+            if found:
+                return self.get(found[0])
         raise NotFoundError(
             f"no offer {offer_id!r} in the cache or the catalog",
             hint="ids look like provider:native-id; run `gpubroker browse --fields id`",
