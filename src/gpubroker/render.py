@@ -209,7 +209,7 @@ def parse_fields(text: str | None, valid: Sequence[str]) -> list[str] | None:
 
 def source_label(offer: RankedOffer, now: datetime) -> str:
     if offer.source is Source.CATALOG:
-        return f"catalog {offer.observed_at:%Y-%m}"
+        return f"catalog {offer.observed_at:%Y-%m}" + (" stale" if offer.stale else "")
     if offer.source is Source.CACHE:
         return f"cache {humanize_age((now - offer.observed_at).total_seconds())}"
     return "live"
@@ -245,6 +245,12 @@ def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> di
     return cells
 
 
+def separates(offers: Sequence[RankedOffer], criterion: str) -> bool:
+    """Whether a criterion's contribution differs between the offers shown (else: no column)."""
+    values = {(o.contributions or {}).get(criterion) for o in offers}
+    return len(values) > 1 or (len(offers) == 1 and values != {0.0})
+
+
 def render_offers(
     offers: Sequence[RankedOffer],
     fmt: OutputFormat,
@@ -270,8 +276,9 @@ def render_offers(
     headers = dict(OFFER_HEADERS)
     if explain and offers and offers[0].contributions:
         for name in offers[0].contributions:
-            columns.append(f"c:{name}")
-            headers[f"c:{name}"] = f"+{name}"
+            if separates(offers, name):
+                columns.append(f"c:{name}")
+                headers[f"c:{name}"] = f"+{name}"
     cells = [offer_cells(o, columns, moment) for o in offers]
     droppable = [] if fields else DROPPABLE_OFFER_COLUMNS
     write_data(
@@ -325,8 +332,20 @@ def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
     return lines
 
 
+def result_note_lines(result: SearchResult) -> list[str]:
+    """Query notes, then stale prices shown, then the per-provider lines (`status_lines`)."""
+    lines = [f"note: {note}" for note in result.notes]
+    stale = sum(1 for o in result.offers if o.stale)
+    if stale:
+        lines.append(
+            f"note: {stale} offer{'s' if stale > 1 else ''} shown carry list prices older than"
+            " 6 months (marked stale); --max-age 6mo hides them"
+        )
+    return lines + status_lines(result.statuses)
+
+
 def render_result_notes(result: SearchResult, console: Console) -> None:
-    for line in status_lines(result.statuses):
+    for line in result_note_lines(result):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
