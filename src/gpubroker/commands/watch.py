@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gpubroker.commands import _options as o
 from gpubroker.commands.browse import print_notes
 from gpubroker.errors import NotFoundError, UnavailableError, UsageError
+
+if TYPE_CHECKING:
+    from gpubroker.models import SearchResult
 
 
 @o.search_options
@@ -66,15 +69,15 @@ def watch(
     checked = False  # did any provider answer live during the window?
     shown: list[str] = []  # warnings printed last round, so a long watch does not repeat them
     while True:
+        result: SearchResult | None = None
         try:
             result = broker.search(
                 query, preset=search.optimize, weights=search.weights or None, fresh=True,
                 limit=limit,
             )  # fmt: skip
         except UnavailableError as exc:  # every provider down this round: keep watching
-            result = None
             lines = [f"warning: {exc.message}"]
-        else:
+        if result is not None:
             checked = checked or any(s.status.value == "ok" for s in result.statuses)
             lines = render.result_note_lines(result)
         if result is not None and result.offers:

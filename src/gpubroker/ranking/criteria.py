@@ -214,11 +214,13 @@ PRESETS: dict[str, Preset] = {
             "performance",
             "the fastest GPUs first: TFLOPS, bandwidth and memory, price a little",
             {
-                "tflops_per_gpu": 0.4,
+                "tflops_per_gpu": 0.35,
                 "bandwidth_per_gpu": 0.2,
                 "vram_per_gpu": 0.2,
                 "price_per_gpu": 0.1,
-                "availability": 0.1,
+                "reliability": 0.05,
+                "availability": 0.05,
+                "on_demand": 0.05,
             },
         ),
         _preset(
@@ -236,7 +238,14 @@ PRESETS: dict[str, Preset] = {
         _preset(
             "value",
             "performance per dollar: TFLOPS and memory per $/h",
-            {"tflops_per_usd": 0.6, "vram_per_usd": 0.2, "availability": 0.1, "reliability": 0.1},
+            {
+                "tflops_per_usd": 0.5,
+                "vram_per_usd": 0.2,
+                "price_per_gpu": 0.1,
+                "availability": 0.1,
+                "reliability": 0.05,
+                "on_demand": 0.05,
+            },
         ),
     )
 }

@@ -1,0 +1,228 @@
+"""Issue 9: rankings a customer agrees with, pinned with offers whose right answer is obvious."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gpubroker.gpus import GPUS
+from gpubroker.models import Availability, Offer, Query, RankedOffer
+from gpubroker.ranking import PRESETS, rank, resolve_ranking, states_gpu_count
+from gpubroker.ranking.criteria import AVAILABILITY_SCORES
+
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def offer(
+    name: str,
+    gpu: str = "RTX4090",
+    count: int = 1,
+    price: float = 1.0,
+    *,
+    spot: bool = False,
+    reliability: float | None = None,
+    availability: Availability = Availability.UNKNOWN,
+    memory: float | None = None,
+) -> Offer:
+    spec = GPUS.get(gpu)
+    return Offer(
+        id=f"t:{name}",
+        provider="t",
+        gpu_model=gpu,
+        gpu_name_raw=gpu,
+        gpu_count=count,
+        gpu_memory_gib=memory if memory is not None else (spec.memory_gib if spec else None),
+        price_per_hour_usd=price,
+        price_per_gpu_hour_usd=price / count,
+        spot=spot,
+        reliability=reliability,
+        availability=availability,
+        observed_at=NOW,
+    )
+
+
+def names(ranked: Sequence[RankedOffer]) -> list[str]:
+    return [r.id.removeprefix("t:") for r in ranked]
+
+
+# What the issue saw live: eight 8xH100 boxes at $5.37-6.97/h and a 1xRTX 4090 at $0.14/h.
+LIVE_MIX = [
+    *(offer(f"8xh100-{i}", "H100-SXM", 8, p) for i, p in enumerate([5.37, 5.9, 6.2, 6.97])),
+    offer("4x4090", "RTX4090", 4, 0.50),
+    offer("1x4090", "RTX4090", 1, 0.14),
+    offer("1xl40s", "L40S", 1, 2.10),
+    offer("1xa100", "A100-80GB", 1, 0.28),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Presets that mean what they say
+# --------------------------------------------------------------------------------------------
+
+
+def test_cost_puts_the_cheapest_offer_first() -> None:
+    ranked = rank(LIVE_MIX, "cost")
+    assert names(ranked)[:3] == ["1x4090", "1xa100", "4x4090"]
+    prices = [r.price_per_hour_usd for r in ranked]
+    assert prices == sorted(prices)
+
+
+def test_cost_ranks_a_one_gpu_rtx4090_above_a_four_gpu_box() -> None:
+    # Regression: `--gpu rtx4090 --optimize cost` put the 4-GPU box at $0.50/h first.
+    rtx = [o for o in LIVE_MIX if o.gpu_model == "RTX4090"]
+    assert names(rank(rtx, "cost")) == ["1x4090", "4x4090"]
+
+
+def test_cheap_offers_are_not_squeezed_together_by_a_dear_one() -> None:
+    # Regression: the top scores under `cost` were squeezed into 0.8285-0.8308.
+    offers = [offer("a", price=0.14), offer("b", price=0.28), offer("c", price=98.0)]
+    ranked = rank(offers, "cost")
+    scores = dict(zip(names(ranked), (r.score for r in ranked), strict=True))
+    assert scores["a"] == 1.0 and scores["c"] == 0.0
+    # Twice the price is the same step wherever it happens: ln 2 / ln(98 / 0.14).
+    assert scores["b"] == pytest.approx(1 - math.log(2) / math.log(98 / 0.14), abs=1e-6)
+    assert scores["a"] - scores["b"] > 0.1
+
+
+@pytest.mark.parametrize("preset", ["balanced", "performance", "reliability", "value"])
+def test_a_bigger_box_earns_no_rank_for_its_size(preset: str) -> None:
+    # Same model, same $/GPU-hour: per GPU the 8x box is no better than the 1x one.
+    one = offer("1x", "H100-SXM", 1, 2.5)
+    eight = offer("8x", "H100-SXM", 8, 20.0)
+    cheaper = offer("1x-cheaper", "H100-SXM", 1, 2.4)
+    ranked = rank([eight, one, cheaper], preset)
+    assert names(ranked)[0] == "1x-cheaper"
+    by = {r.id: r.score for r in ranked}
+    assert by["t:1x"] == by["t:8x"]
+
+
+def test_a_stated_count_makes_totals_matter() -> None:
+    one = offer("1x", "H100-SXM", 1, 2.5)
+    eight = offer("8x", "H100-SXM", 8, 20.0)
+    assert names(rank([one, eight], resolve_ranking("performance")))[0] == "1x"
+    assert names(rank([one, eight], resolve_ranking("performance", counted=True)))[0] == "8x"
+    assert states_gpu_count(Query(gpus=["H100:8"])) and states_gpu_count(Query(min_gpus=2))
+
+
+def test_reliability_never_puts_spot_first_while_on_demand_matches() -> None:
+    # Regression: `--gpu a100 --optimize reliability` put an interruptible VM first.
+    spot = offer("spot", "A100-80GB", 1, 0.9, spot=True, reliability=0.999,
+                 availability=Availability.AVAILABLE)  # fmt: skip
+    od = offer("on-demand", "A100-80GB", 1, 4.0, reliability=0.5,
+               availability=Availability.UNAVAILABLE)  # fmt: skip
+    ranked = rank([spot, od], "reliability")
+    assert names(ranked) == ["on-demand", "spot"]
+    assert ranked[0].score < ranked[1].score  # the group rule, not the score, decides
+    assert names(rank([spot], "reliability")) == ["spot"]
+
+
+def test_value_is_performance_per_dollar() -> None:
+    # RTX 4090 at $0.30: 165 TFLOPS / 0.30 = 551 per $/h; H100 at $2.50: 989 / 2.5 = 396.
+    ranked = rank([offer("h100", "H100-SXM", 1, 2.5), offer("4090", "RTX4090", 1, 0.30)], "value")
+    assert names(ranked) == ["4090", "h100"]
+
+
+def test_performance_puts_the_fastest_gpu_first() -> None:
+    offers = [offer("4090", "RTX4090", 1, 0.3), offer("h100", "H100-SXM", 1, 2.5),
+              offer("a100", "A100-80GB", 1, 1.2)]  # fmt: skip
+    assert names(rank(offers, "performance")) == ["h100", "a100", "4090"]
+
+
+# --------------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------------
+
+PRICES = st.sampled_from([0.14, 0.2, 0.28, 0.5, 0.79, 1.0, 1.39, 2.1, 2.49, 5.37, 19.9, 98.32])
+MODELS = st.sampled_from(["RTX4090", "H100-SXM", "A100-80GB", "L40S", "T4", "Mystery GPU"])
+RELIABILITY = st.sampled_from([None, 0.5, 0.9, 0.99])
+AVAILABILITY = st.sampled_from(list(Availability))
+
+
+@st.composite
+def offers_strategy(draw: st.DrawFn) -> list[Offer]:
+    n = draw(st.integers(min_value=1, max_value=12))
+    return [
+        offer(
+            f"o{i}",
+            draw(MODELS),
+            draw(st.sampled_from([1, 2, 4, 8])),
+            draw(PRICES),
+            spot=draw(st.booleans()),
+            reliability=draw(RELIABILITY),
+            availability=draw(AVAILABILITY),
+            memory=draw(st.sampled_from([None, 16.0, 24.0, 80.0])),
+        )
+        for i in range(n)
+    ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offers_strategy())
+def test_property_cost_order_is_ascending_price(offers: list[Offer]) -> None:
+    prices = [r.price_per_hour_usd for r in rank(offers, "cost")]
+    assert prices == sorted(prices)
+
+
+def _per_gpu(o: Offer) -> tuple[float | None, ...]:
+    """An offer's per-GPU criteria, oriented so larger is better (None = unknown)."""
+    return (
+        -o.price_per_gpu_hour_usd,
+        o.gpu_memory_gib,
+        o.reliability,
+        AVAILABILITY_SCORES[o.availability],
+        0.0 if o.spot else 1.0,
+    )
+
+
+def _dominates(a: Offer, b: Offer) -> bool:
+    """At least as good on every per-GPU criterion and better on one.
+
+    A criterion known for one offer and unknown for the other does not compare (the ranking
+    counts an unknown as the worst value observed, which may equal the known one).
+    """
+    pa, pb = _per_gpu(a), _per_gpu(b)
+    if any((x is None) != (y is None) for x, y in zip(pa, pb, strict=True)):
+        return False
+    pairs = [(x, y) for x, y in zip(pa, pb, strict=True) if x is not None and y is not None]
+    return all(x >= y for x, y in pairs) and any(x > y for x, y in pairs)
+
+
+@pytest.mark.parametrize("preset", [p for p in PRESETS if p != "cost"])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offers=offers_strategy())
+def test_property_no_offer_outranks_a_better_one_of_the_same_model(
+    preset: str, offers: list[Offer]
+) -> None:
+    ranked = rank(offers, preset)
+    position = {r.id: r.rank for r in ranked}
+    for a in offers:
+        for b in offers:
+            if a.gpu_model == b.gpu_model and _dominates(a, b):
+                assert position[a.id] < position[b.id], (preset, a.id, b.id)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offers_strategy())
+def test_property_reliability_ranks_on_demand_first(offers: list[Offer]) -> None:
+    spots = [r.spot for r in rank(offers, "reliability")]
+    assert spots == sorted(spots)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. --explain
+# --------------------------------------------------------------------------------------------
+
+
+def test_explain_gives_zero_to_criteria_that_separate_nobody() -> None:
+    # Regression: a row with score 0.0000 showed "+tflops 0.400": every offer here is an
+    # H100 SXM, so TFLOPS, bandwidth and memory per GPU separate nobody.
+    offers = [offer("a", "H100-SXM", 1, 2.0), offer("b", "H100-SXM", 1, 3.0)]
+    for preset in PRESETS:
+        worst = rank(offers, preset, explain=True)[-1]
+        assert worst.contributions is not None
+        assert set(worst.contributions.values()) == {0.0}, preset
