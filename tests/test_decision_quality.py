@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -9,7 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from gpubroker.cli import app
 from gpubroker.gpus import GPUS
 from gpubroker.models import Availability, Offer, Query, RankedOffer
 from gpubroker.ranking import PRESETS, rank, resolve_ranking, states_gpu_count
@@ -226,3 +229,65 @@ def test_explain_gives_zero_to_criteria_that_separate_nobody() -> None:
         worst = rank(offers, preset, explain=True)[-1]
         assert worst.contributions is not None
         assert set(worst.contributions.values()) == {0.0}, preset
+
+
+# --------------------------------------------------------------------------------------------
+# CLI: NAME:COUNT, unknown names, stale prices, explain columns (offline, bundled catalog)
+# --------------------------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GPUBROKER_OFFLINE", "true")
+
+
+@pytest.mark.usefixtures("offline")
+def test_browse_gpu_with_count_keeps_exactly_that_count_and_ranks_on_totals() -> None:
+    code, out, _ = cli("browse", "--gpu", "H100:8", "--optimize", "cost", "--json", "-n", "200")
+    assert code == 0
+    rows = json.loads(out)
+    assert rows and all(r["gpu_count"] == 8 and r["gpu_model"].startswith("H100") for r in rows)
+    prices = [r["price_per_hour_usd"] for r in rows]
+    assert prices == sorted(prices)
+    code, _, err = cli("browse", "--gpu", "H100:0")
+    assert code == 2 and "--gpu: bad GPU request 'H100:0'" in err
+
+
+@pytest.mark.usefixtures("offline")
+def test_browse_unknown_gpu_is_a_note_not_an_error() -> None:
+    code, out, err = cli("browse", "--gpu", "h1000", "--json")
+    assert code == 3
+    assert json.loads(out) == []
+    assert "note: GPU 'h1000' is not in the registry" in err and "H100" in err
+    assert "unknown GPU" not in err
+
+
+@pytest.mark.usefixtures("offline")
+def test_stale_catalog_prices_are_marked_and_max_age_hides_them() -> None:
+    code, out, _ = cli("browse", "--gpu", "l4", "--json", "-n", "200")
+    rows = json.loads(out)
+    stale = {r["id"] for r in rows if r["stale"]}
+    assert stale and all(r["observed_at"] < "2026-05" for r in rows if r["stale"])
+    assert all(not r["stale"] for r in rows if r["observed_at"] >= "2026-06")
+    code, out, err = cli("browse", "--gpu", "l4", "-n", "200")
+    assert "stale" in out and "older than 6 months (marked stale)" in err
+    code, out, _ = cli("browse", "--gpu", "l4", "--json", "-n", "200", "--max-age", "6mo")
+    kept = {r["id"] for r in json.loads(out)}
+    assert kept and not kept & stale
+    code, _, err = cli("browse", "--max-age", "soon")
+    assert code == 2 and "--max-age: bad age 'soon'" in err
+
+
+@pytest.mark.usefixtures("offline")
+def test_explain_table_leaves_out_criteria_that_separate_none_shown() -> None:
+    code, out, _ = cli("browse", "--gpu", "H100-SXM", "--on-demand", "--explain")
+    header = out.splitlines()[0]
+    assert "+price_per_gpu" in header
+    assert "+tflops_per_gpu" not in header and "+vram_per_gpu" not in header

@@ -36,7 +36,8 @@ the parameter so that the CLI can speak of its flag instead (``--hours must be p
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -255,7 +256,17 @@ class ProviderResponseError(ProviderError, RemoteResponseError):
 
 
 class NoProvidersAvailableError(UnavailableError):
-    """Every selected provider failed, so nothing at all could be shown."""
+    """Every selected provider failed, so nothing at all could be shown.
+
+    Attributes:
+        statuses: each provider's `ProviderStatus`, for per-provider warnings.
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, statuses: Sequence[Any] = ()
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.statuses = list(statuses)
 
 
 class RefusedError(GpubrokerError):

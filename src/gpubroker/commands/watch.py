@@ -9,7 +9,12 @@ import typer
 
 from gpubroker.commands import _options as o
 from gpubroker.commands.browse import print_notes
-from gpubroker.errors import NotFoundError, UnavailableError, UsageError
+from gpubroker.errors import (
+    NoProvidersAvailableError,
+    NotFoundError,
+    UnavailableError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from gpubroker.models import SearchResult
@@ -76,7 +81,8 @@ def watch(
                 limit=limit,
             )  # fmt: skip
         except UnavailableError as exc:  # every provider down this round: keep watching
-            lines = [f"warning: {exc.message}"]
+            statuses = exc.statuses if isinstance(exc, NoProvidersAvailableError) else []
+            lines = render.status_lines(statuses) or [f"warning: {exc.message}"]
         if result is not None:
             checked = checked or any(s.status.value == "ok" for s in result.statuses)
             lines = render.result_note_lines(result)

@@ -142,7 +142,8 @@ class OfferService:
                 )
             raise NoProvidersAvailableError(
                 "no provider could be reached and no cached or catalog offers exist for them: "
-                + detail
+                + detail,
+                statuses=collected.statuses,
             )
         matched = [o for o in collected.offers if predicate(o)]
         ranked = rank(matched, ranking, explain=explain, hours=hours)
