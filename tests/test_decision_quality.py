@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gpubroker.cli import app
-from gpubroker.gpus import GPUS
+from gpubroker.gpus import GPUS, normalize
 from gpubroker.models import Availability, Offer, Query, RankedOffer
-from gpubroker.ranking import PRESETS, rank, resolve_ranking, states_gpu_count
+from gpubroker.providers.base import make_offer
+from gpubroker.ranking import PRESETS, compile_query, rank, resolve_ranking, states_gpu_count
 from gpubroker.ranking.criteria import AVAILABILITY_SCORES
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
@@ -292,3 +293,82 @@ def test_explain_table_leaves_out_criteria_that_separate_none_shown() -> None:
     header = out.splitlines()[0]
     assert "+price_per_gpu" in header
     assert "+tflops_per_gpu" not in header and "+vram_per_gpu" not in header
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Every GPU a provider lists is findable, and distinct models stay distinct
+# --------------------------------------------------------------------------------------------
+
+# gpu_name values Vast.ai lists, one per distinct model.
+VAST_NAMES = [
+    "A10", "A100 PCIE", "A100 SXM4", "A40", "A800 PCIE", "B200", "GH200 SXM", "GTX 1050 Ti",
+    "GTX 1060", "GTX 1070", "GTX 1070 Ti", "GTX 1080", "GTX 1080 Ti", "GTX 1650", "GTX 1660",
+    "GTX 1660 S", "GTX 1660 Ti", "GTX TITAN X", "H100 NVL", "H100 PCIE", "H100 SXM", "H200",
+    "H200 NVL", "InstinctMI50", "L4", "L40", "L40S", "P104-100", "Q RTX 4000", "Q RTX 6000",
+    "Q RTX 8000", "Quadro K2200", "Quadro P4000", "RTX 2060", "RTX 2060S", "RTX 2070",
+    "RTX 2070S", "RTX 2080", "RTX 2080S", "RTX 2080 Ti", "RTX 3050", "RTX 3060",
+    "RTX 3060 laptop", "RTX 3060 Ti", "RTX 3070", "RTX 3070 laptop", "RTX 3070 Ti", "RTX 3080",
+    "RTX 3080 Ti", "RTX 3090", "RTX 3090 Ti", "RTX 4060", "RTX 4060 Ti", "RTX 4070",
+    "RTX 4070S", "RTX 4070S Ti", "RTX 4070 Ti", "RTX 4080", "RTX 4080S", "RTX 4090",
+    "RTX 4090D", "RTX 4500Ada", "RTX 5000Ada", "RTX 5060", "RTX 5060 Ti", "RTX 5070",
+    "RTX 5070 Ti", "RTX 5080", "RTX 5090", "RTX 5880Ada", "RTX 6000Ada", "RTX A2000",
+    "RTX A4000", "RTX A4500", "RTX A5000", "RTX A6000", "RTX PRO 6000 S", "RTX PRO 6000 WS",
+    "Tesla P100", "Tesla P4", "Tesla P40", "Tesla T4", "Tesla V100", "Titan V", "Titan Xp",
+]  # fmt: skip
+
+
+def test_every_model_vast_lists_is_in_the_registry_and_none_share_an_entry() -> None:
+    specs = {name: normalize(name) for name in VAST_NAMES}
+    assert [n for n, s in specs.items() if s is None] == []
+    by_entry: dict[str, list[str]] = {}
+    for name, spec in specs.items():
+        assert spec is not None
+        by_entry.setdefault(spec.name, []).append(name)
+    assert {k: v for k, v in by_entry.items() if len(v) > 1} == {}
+    assert len(GPUS) >= 100
+
+
+def test_registry_entries_are_distinct_models() -> None:
+    seen: dict[tuple[str, str, float], str] = {}
+    for spec in GPUS.values():
+        for raw in (spec.name, spec.display_name, *spec.aliases):
+            assert normalize(raw) is spec, (raw, spec.name)
+        key = (spec.display_name.lower(), spec.architecture, spec.memory_gib)
+        assert key not in seen, (spec.name, seen.get(key))
+        seen[key] = spec.name
+    editions = [normalize(n) for n in ("RTX PRO 6000 S", "RTX PRO 6000 WS", "RTX PRO 6000 Max-Q")]
+    assert len({s.name for s in editions if s is not None}) == 3
+
+
+def listed(raw: str, memory: float | None = None) -> Offer:
+    built = make_offer(provider="vastai", native_id=f"{raw}/{memory or ''}", gpu_name_raw=raw,
+                       gpu_count=1, gpu_memory_gib=memory, price_per_hour_usd=0.3,
+                       observed_at=NOW)  # fmt: skip
+    assert built is not None
+    return built
+
+
+LISTING = [
+    listed("RTX 4060 Ti", 7.99), listed("RTX 4060 Ti", 16.0), listed("RTX 4060"),
+    listed("RTX 4070 Ti"), listed("RTX PRO 6000 S", 95.6), listed("RTX PRO 6000 WS", 95.6),
+    listed("RTX 6000Ada"), listed("RTX 4090"), listed("RTX 4090D"), listed("Radeon RX 7900 XTX"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("gpu", "expected"),
+    [
+        ("RTX 4060 Ti", {"RTX 4060 Ti/7.99", "RTX 4060 Ti/16.0"}),
+        ("rtx_4060_ti", {"RTX 4060 Ti/7.99", "RTX 4060 Ti/16.0"}),
+        ("RTX 4060 Ti 16GB", {"RTX 4060 Ti/16.0"}),
+        ("RTX PRO 6000 S", {"RTX PRO 6000 S/95.6"}),
+        ("rtx pro 6000", {"RTX PRO 6000 S/95.6", "RTX PRO 6000 WS/95.6"}),
+        ("RTX 4090", {"RTX 4090/"}),
+        ("radeon rx 7900 xtx", {"Radeon RX 7900 XTX/"}),
+    ],
+)
+def test_gpu_filter_returns_exactly_that_models_offers(gpu: str, expected: set[str]) -> None:
+    # Regression: Vast listed "RTX 4060 Ti" and "RTX PRO 6000 S" offers, yet --gpu with those
+    # names was "unknown GPU" (exit 2) or matched nothing.
+    predicate = compile_query(Query(gpus=[gpu]))
+    assert {o.id.removeprefix("vastai:") for o in LISTING if predicate(o)} == expected
