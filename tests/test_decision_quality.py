@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -88,9 +87,17 @@ def test_cheap_offers_are_not_squeezed_together_by_a_dear_one() -> None:
     ranked = rank(offers, "cost")
     scores = dict(zip(names(ranked), (r.score for r in ranked), strict=True))
     assert scores["a"] == 1.0 and scores["c"] == 0.0
-    # Twice the price is the same step wherever it happens: ln 2 / ln(98 / 0.14).
-    assert scores["b"] == pytest.approx(1 - math.log(2) / math.log(98 / 0.14), abs=1e-6)
-    assert scores["a"] - scores["b"] > 0.1
+    # Prices enter as hours per dollar: 1/0.28 is halfway between 1/0.14 and 1/98.
+    assert scores["b"] == pytest.approx((1 / 0.28 - 1 / 98) / (1 / 0.14 - 1 / 98), abs=1e-6)
+    assert scores["a"] - scores["b"] > 0.4
+
+
+def test_a_small_memory_edge_does_not_outweigh_a_large_price_gap() -> None:
+    # An H100 NVL's 94 GB against the SXM's 80 GB must not beat a 40 % lower price.
+    offers = [offer("sxm", "H100-SXM", 1, 1.63), offer("nvl", "H100-NVL", 1, 2.59),
+              *(offer(f"sxm{i}", "H100-SXM", 1, p) for i, p in enumerate([2.69, 3.25, 4.29]))]  # fmt: skip
+    for preset in ("balanced", "value", "reliability"):
+        assert names(rank(offers, preset))[0] == "sxm", preset
 
 
 @pytest.mark.parametrize("preset", ["balanced", "performance", "reliability", "value"])

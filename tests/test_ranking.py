@@ -113,8 +113,7 @@ def test_criteria_directions() -> None:
         "bandwidth", "bandwidth_per_gpu", "tflops_per_usd", "vram_per_usd", "reliability",
         "availability", "on_demand",
     }  # fmt: skip
-    linear = {name for name, c in CRITERIA.items() if not c.log_scale}
-    assert linear == {"reliability", "availability", "on_demand"}
+    assert {name for name, c in CRITERIA.items() if c.per_dollar} == {"price", "price_per_gpu"}
 
 
 def test_default_preset_is_balanced() -> None:
@@ -334,13 +333,8 @@ def test_missing_memory_and_tflops_imputed_with_worst() -> None:
     ]
     matrix = build_matrix(offers, {"vram": 1.0, "tflops": 1.0})
     assert matrix.raw[2] == [None, None]
-    # Imputed with the worst (24 GiB, 165.2 TFLOPS), which is the log scale's zero.
-    assert matrix.rows[2] == [0.0, 0.0]
+    assert matrix.rows[2] == [24.0, pytest.approx(165.2)]
     assert matrix.rows[0] == matrix.rows[2]
-    assert matrix.rows[1] == [
-        pytest.approx(math.log(80 / 24)),
-        pytest.approx(math.log(989 / 165.2)),
-    ]
     scores = {
         n: r.score for n, r in by_name(rank(offers, weights={"vram": 1, "tflops": 1})).items()
     }
@@ -407,10 +401,10 @@ def test_explain_contributions(preset: str) -> None:
         assert list(r.contributions) == active  # one per active criterion, in order
         for name, value in r.contributions.items():
             assert -1e-9 <= value <= normalised[name] + 1e-6
-    for j, crit in enumerate(matrix.criteria):
+    for j, (crit, benefit) in enumerate(zip(matrix.criteria, matrix.benefit, strict=True)):
         column = [row[j] for row in matrix.rows]
-        best = max(column) if crit.benefit else min(column)
-        worst = min(column) if crit.benefit else max(column)
+        best = max(column) if benefit else min(column)
+        worst = min(column) if benefit else max(column)
         for r in ranked:
             value = column[position[r.id]]
             contribution = r.contributions[crit.name]  # type: ignore[index]
@@ -428,10 +422,10 @@ def test_explain_hand_checked_values() -> None:
         offer("dear-big", gpu="H100-SXM", price=3.0),  # 80 GiB
     ]
     ranked = by_name(rank(offers, weights={"price": 3, "vram": 1}, explain=True))
-    # share = (v - A-) / (A+ - A-) on the log scale: ln(x / smallest x).
+    # share = (v - A-) / (A+ - A-): linear in 1/price for the price, in GiB for the memory.
     assert ranked["cheap-small"].contributions == {"price": 0.75, "vram": 0.0}
-    mid_price = 0.75 * (math.log(3) - math.log(2)) / math.log(3)
-    mid_vram = 0.25 * math.log(2) / math.log(80 / 24)
+    mid_price = 0.75 * (1 / 2 - 1 / 3) / (1 / 1 - 1 / 3)
+    mid_vram = 0.25 * (48 - 24) / (80 - 24)
     assert ranked["mid"].contributions == {"price": round(mid_price, 6), "vram": round(mid_vram, 6)}
     assert ranked["dear-big"].contributions == {"price": 0.0, "vram": 0.25}
 

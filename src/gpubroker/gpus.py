@@ -23,14 +23,19 @@ import difflib
 import functools
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from gpubroker.errors import AmbiguousGPUError, UnknownGPUError
+
+if TYPE_CHECKING:
+    from gpubroker.models import Offer
 
 __all__ = [
     "GPUS",
     "MEMORY_TOLERANCE",
+    "PRICE_FIELDS",
     "GPUSpec",
     "GpuRegistry",
     "get",
@@ -953,8 +958,23 @@ def tflops(spec: GPUSpec) -> float | None:
     return None
 
 
+PRICE_FIELDS = (
+    "min_price_per_gpu_hour_usd", "min_price_provider", "min_price_source", "min_price_spot",
+    "min_price_observed_at", "min_price_offer_id",
+)  # fmt: skip
+"""Columns `GpuRegistry.list` adds with ``prices=True``: the cheapest known offer per model."""
+
+
 class GpuRegistry:
-    """The registry as a service (``Broker.gpus``): list and resolve GPU models."""
+    """The registry as a service (``Broker.gpus``): list and resolve GPU models.
+
+    Args:
+        known_offers: returns every offer known without touching the network (the cache,
+            else the bundled catalog, per provider); used for the cheapest price per model.
+    """
+
+    def __init__(self, known_offers: Callable[[], Sequence[Offer]] | None = None) -> None:
+        self._known_offers = known_offers
 
     def list(
         self,
@@ -963,24 +983,70 @@ class GpuRegistry:
         arch: str | None = None,
         min_vram_gib: float | None = None,
         vendor: str | None = None,
+        prices: bool = False,
     ) -> list[dict[str, object]]:
         """Known GPUs matching every given filter, as JSON-ready rows (specs + aliases).
 
         Args:
-            name: a name or family (``a100``): only the models it means.
+            name: a name or family (``a100``): only the models it means. A name the registry
+                does not know lists the offers' GPUs of that name (with prices only).
             arch, min_vram_gib, vendor: as in `search`.
+            prices: add the cheapest known $/GPU-hour per model and where it is offered
+                (`PRICE_FIELDS`), like ``sky show-gpus``; GPU names that offers carry but the
+                registry lacks get rows of their own (specs empty) when no spec filter is given.
 
         Raises:
-            UnknownGPUError / AmbiguousGPUError: ``name`` means nothing / too much.
+            AmbiguousGPUError: ``name`` means models of several families.
         """
         from dataclasses import asdict
 
         specs = search(arch=arch, min_vram_gib=min_vram_gib, vendor=vendor)
+        unknown_key: str | None = None
         if name:
-            wanted = {s.name for s in resolve_query(name)}
+            try:
+                wanted = {s.name for s in resolve_query(name)}
+            except UnknownGPUError:
+                if not prices:
+                    raise
+                wanted, unknown_key = set(), _compact(name)
             specs = [s for s in specs if s.name in wanted]
-        return [{**asdict(s), "aliases": list(s.aliases)} for s in specs]
+        rows: list[dict[str, object]] = [{**asdict(s), "aliases": list(s.aliases)} for s in specs]
+        if not prices:
+            return rows
+        cheapest = self._cheapest()
+        for row in rows:
+            row.update(cheapest.pop(str(row["name"]), dict.fromkeys(PRICE_FIELDS)))
+        if arch is None and min_vram_gib is None and vendor is None:
+            for model, price in sorted(cheapest.items()):
+                if model in GPUS or (name and _compact(model) != unknown_key):
+                    continue
+                blank: dict[str, object] = dict.fromkeys(_SPEC_FIELDS)
+                rows.append({**blank, "name": model, "display_name": model, "aliases": [],
+                             **price})  # fmt: skip
+        return rows
+
+    def _cheapest(self) -> dict[str, dict[str, object]]:
+        best: dict[str, Offer] = {}
+        for offer in self._known_offers() if self._known_offers else ():
+            held = best.get(offer.gpu_model)
+            key = (offer.price_per_gpu_hour_usd, offer.spot, offer.id)
+            if held is None or key < (held.price_per_gpu_hour_usd, held.spot, held.id):
+                best[offer.gpu_model] = offer
+        return {
+            model: {
+                "min_price_per_gpu_hour_usd": o.price_per_gpu_hour_usd,
+                "min_price_provider": o.provider,
+                "min_price_source": o.source.value,
+                "min_price_spot": o.spot,
+                "min_price_observed_at": o.observed_at.isoformat(),
+                "min_price_offer_id": o.id,
+            }
+            for model, o in best.items()
+        }
 
     def get(self, name: str) -> GPUSpec:
         """One model by canonical name or unambiguous alias (see `get`)."""
         return get(name)
+
+
+_SPEC_FIELDS = tuple(GPUSpec.__dataclass_fields__)

@@ -215,7 +215,8 @@ def source_label(offer: RankedOffer, now: datetime) -> str:
     return "live"
 
 
-def _money(value: float | None) -> str:
+def money(value: float | None) -> str:
+    """Dollars as tables show them: 3 decimals below $10, else 2 with thousands separators."""
     if value is None:
         return ""
     return f"{value:,.2f}" if value >= 10 else f"{value:.3f}"
@@ -225,9 +226,9 @@ def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> di
     formatters: dict[str, Callable[[RankedOffer], str]] = {
         "score": lambda o: f"{o.score:.4f}",
         "rank": lambda o: f"{o.rank}{'*' if o.pareto_optimal else ''}",
-        "price_per_hour_usd": lambda o: _money(o.price_per_hour_usd),
-        "price_per_gpu_hour_usd": lambda o: _money(o.price_per_gpu_hour_usd),
-        "total_cost_usd": lambda o: _money(o.total_cost_usd),
+        "price_per_hour_usd": lambda o: money(o.price_per_hour_usd),
+        "price_per_gpu_hour_usd": lambda o: money(o.price_per_gpu_hour_usd),
+        "total_cost_usd": lambda o: money(o.total_cost_usd),
         "source": lambda o: source_label(o, now),
         "spot": lambda o: "spot" if o.spot else "",
         "availability": lambda o: o.availability.value,

@@ -159,6 +159,11 @@ class OfferService:
             notes=gpu_notes(query),
         )
 
+    def known_offers(self) -> list[Offer]:
+        """Every offer known without touching the network: per provider its cache (any age),
+        else its bundled catalog rows."""
+        return self.collector().collect(mode=Mode.OFFLINE).offers
+
     def refresh(
         self, providers: Sequence[str] | None = None, *, on_progress: Progress | None = None
     ) -> list[ProviderStatus]:

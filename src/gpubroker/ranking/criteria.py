@@ -20,14 +20,15 @@ availability       benefit available 1.0, limited 0.6, unknown 0.5, unavailable 
 on_demand          benefit 1 for on-demand capacity, 0 for spot (interruptible)
 ================== ======= =====================================================================
 
-Scaling: prices, memory, TFLOPS and bandwidth are ratio quantities that span orders of
-magnitude ($0.14/h to $98/h in one listing). They enter TOPSIS on a log scale,
-``ln(x / smallest x shown)``, so an offer twice as dear is always the same step away
-whatever else is listed, and a $98/h box cannot squeeze the cheap offers together. Bounded
-scores (reliability, availability, on_demand) enter as they are.
+Scaling: every criterion is a ratio quantity with a natural zero, so TOPSIS's vector
+normalisation compares offers by relative differences. Prices span two orders of magnitude
+($0.14/h to $98/h in one listing); fed as dollars, a $98/h box would squeeze every cheap offer
+together near the ideal. So the two price criteria enter TOPSIS as what a dollar buys,
+``1 / price`` (hours per dollar, a benefit): $0.14 and $0.28 are far apart, as a customer sees
+them, while $50 and $98 boxes sit close together near the anti-ideal.
 
-Missing values: a missing value (or a non-positive one on a log-scaled criterion) is
-replaced by the worst value observed in that column (unknown is never rewarded). A criterion
+Missing values: a missing (or non-finite, or for a price non-positive) value is replaced by
+the worst value observed in that column (unknown is never rewarded). A criterion
 missing for every offer is dropped and its weight spread over the others; if every weighted
 criterion is dropped, all scores are 0.5.
 
@@ -56,14 +57,14 @@ class Criterion:
         benefit: True when larger is better.
         value: the raw value for an offer (None when unknown).
         description: one line for help and docs.
-        log_scale: compare on ``ln(x / smallest x)`` rather than ``x`` (ratio quantities).
+        per_dollar: a price that enters TOPSIS as ``1 / x`` (what a dollar buys), a benefit.
     """
 
     name: str
     benefit: bool
     value: Callable[[Offer], float | None]
     description: str
-    log_scale: bool = True
+    per_dollar: bool = False
 
 
 AVAILABILITY_SCORES = {
@@ -112,8 +113,10 @@ def _vram_per_usd(offer: Offer) -> float | None:
 CRITERIA: dict[str, Criterion] = {
     c.name: c
     for c in (
-        Criterion("price", False, lambda o: o.price_per_hour_usd, "offer price, $/h"),
-        Criterion("price_per_gpu", False, lambda o: o.price_per_gpu_hour_usd, "price per GPU, $/h"),
+        Criterion("price", False, lambda o: o.price_per_hour_usd, "offer price, $/h", True),
+        Criterion(
+            "price_per_gpu", False, lambda o: o.price_per_gpu_hour_usd, "price per GPU, $/h", True
+        ),
         Criterion("vram", True, lambda o: o.total_gpu_memory_gib, "GPU memory of the offer, GiB"),
         Criterion("vram_per_gpu", True, lambda o: o.gpu_memory_gib, "memory per GPU, GiB"),
         Criterion("tflops", True, _total_tflops, "dense BF16/FP16 TFLOPS of the offer"),
@@ -122,19 +125,14 @@ CRITERIA: dict[str, Criterion] = {
         Criterion("bandwidth_per_gpu", True, _bandwidth_per_gpu, "bandwidth per GPU, GB/s"),
         Criterion("tflops_per_usd", True, _tflops_per_usd, "TFLOPS per $/h"),
         Criterion("vram_per_usd", True, _vram_per_usd, "GiB of GPU memory per $/h"),
-        Criterion(
-            "reliability", True, lambda o: o.reliability, "provider-reported reliability", False
-        ),
+        Criterion("reliability", True, lambda o: o.reliability, "provider-reported reliability"),
         Criterion(
             "availability",
             True,
             lambda o: AVAILABILITY_SCORES[o.availability],
             "stock level",
-            False,
         ),
-        Criterion(
-            "on_demand", True, lambda o: 0.0 if o.spot else 1.0, "1 on-demand, 0 spot", False
-        ),
+        Criterion("on_demand", True, lambda o: 0.0 if o.spot else 1.0, "1 on-demand, 0 spot"),
     )
 }
 
@@ -214,10 +212,10 @@ PRESETS: dict[str, Preset] = {
             "performance",
             "the fastest GPUs first: TFLOPS, bandwidth and memory, price a little",
             {
-                "tflops_per_gpu": 0.35,
+                "tflops_per_gpu": 0.4,
                 "bandwidth_per_gpu": 0.2,
                 "vram_per_gpu": 0.2,
-                "price_per_gpu": 0.1,
+                "price_per_gpu": 0.05,
                 "reliability": 0.05,
                 "availability": 0.05,
                 "on_demand": 0.05,
@@ -326,13 +324,13 @@ def resolve_weights(preset: str | None, weights: Mapping[str, float] | None) -> 
 
 @dataclass(frozen=True, slots=True)
 class DecisionMatrix:
-    """Imputed, scaled values for the active criteria, ready for TOPSIS.
+    """Imputed values for the active criteria, ready for TOPSIS.
 
     Attributes:
         criteria: the active criteria, in weight order.
         weights: their weights.
-        rows: one row per offer: imputed values, log-scaled where the criterion says so.
-        raw: the values before imputation and scaling (None = unknown).
+        rows: one row per offer: imputed values, prices as ``1 / price`` (see `benefit`).
+        raw: the values before imputation and inversion (None = unknown).
         dropped: criteria missing for every offer.
     """
 
@@ -344,13 +342,14 @@ class DecisionMatrix:
 
     @property
     def benefit(self) -> list[bool]:
-        return [c.benefit for c in self.criteria]
+        """Per column, larger is better: true of every benefit and of every inverted price."""
+        return [c.benefit or c.per_dollar for c in self.criteria]
 
 
 def _usable(crit: Criterion, value: float | None) -> bool:
     if value is None or not math.isfinite(value):
         return False
-    return value > 0 if crit.log_scale else True
+    return value > 0 if crit.per_dollar else True
 
 
 def build_matrix(offers: Sequence[Offer], weights: Mapping[str, float]) -> DecisionMatrix:
@@ -375,10 +374,7 @@ def build_matrix(offers: Sequence[Offer], weights: Mapping[str, float]) -> Decis
         present = [float(v) for v in col if v is not None and _usable(crit, v)]
         worst = (min(present) if crit.benefit else max(present)) if present else 0.0
         filled = [float(v) if v is not None and _usable(crit, v) else worst for v in col]
-        if crit.log_scale and filled:
-            floor = min(filled)
-            filled = [math.log(v / floor) for v in filled]
-        scaled.append(filled)
+        scaled.append([1.0 / v for v in filled] if crit.per_dollar else filled)
     rows = [[scaled[j][i] for j in range(len(active))] for i in range(len(offers))]
     raw = [[columns[j][i] for j in range(len(active))] for i in range(len(offers))]
     return DecisionMatrix(active, active_w, rows, raw, dropped)
