@@ -94,8 +94,8 @@ def test_cheap_offers_are_not_squeezed_together_by_a_dear_one() -> None:
 
 def test_a_small_memory_edge_does_not_outweigh_a_large_price_gap() -> None:
     # An H100 NVL's 94 GB against the SXM's 80 GB must not beat a 40 % lower price.
-    offers = [offer("sxm", "H100-SXM", 1, 1.63), offer("nvl", "H100-NVL", 1, 2.59),
-              *(offer(f"sxm{i}", "H100-SXM", 1, p) for i, p in enumerate([2.69, 3.25, 4.29]))]  # fmt: skip
+    dearer = [offer(f"sxm{i}", "H100-SXM", 1, p) for i, p in enumerate([2.69, 3.25, 4.29])]
+    offers = [offer("sxm", "H100-SXM", 1, 1.63), offer("nvl", "H100-NVL", 1, 2.59), *dearer]
     for preset in ("balanced", "value", "reliability"):
         assert names(rank(offers, preset))[0] == "sxm", preset
 
