@@ -11,10 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from gpubroker.broker import Broker
 from gpubroker.cli import app
 from gpubroker.gpus import GPUS, normalize
 from gpubroker.models import Availability, Offer, Query, RankedOffer
 from gpubroker.providers.base import make_offer
+from gpubroker.providers.catalog import load_catalog
 from gpubroker.ranking import PRESETS, compile_query, rank, resolve_ranking, states_gpu_count
 from gpubroker.ranking.criteria import AVAILABILITY_SCORES
 
@@ -379,3 +381,45 @@ def test_gpu_filter_returns_exactly_that_models_offers(gpu: str, expected: set[s
     # names was "unknown GPU" (exit 2) or matched nothing.
     predicate = compile_query(Query(gpus=[gpu]))
     assert {o.id.removeprefix("vastai:") for o in LISTING if predicate(o)} == expected
+
+
+# --------------------------------------------------------------------------------------------
+# 5. `gpubroker gpus`: the cheapest known $/GPU-hour per model, and where
+# --------------------------------------------------------------------------------------------
+
+
+def test_gpus_shows_the_cheapest_known_price_from_the_catalog() -> None:
+    code, out, _ = cli("gpus", "h100", "--json")
+    assert code == 0
+    rows = {r["name"]: r for r in json.loads(out)}
+    sxm = rows["H100-SXM"]
+    catalog = [o for o in load_catalog() if o.gpu_model == "H100-SXM"]
+    assert sxm["min_price_per_gpu_hour_usd"] == min(o.price_per_gpu_hour_usd for o in catalog)
+    assert sxm["min_price_source"] == "catalog"
+    assert sxm["source"].startswith("https://www.nvidia.com/")
+    code, out, _ = cli("gpus", "h100")
+    assert "from $/gpu-h" in out and "(catalog 20" in out
+
+
+def test_gpus_prefers_a_cheaper_cached_offer_and_lists_unknown_models() -> None:
+    cached = [listed("RTX 4060 Ti", 16.0), listed("Radeon RX 7900 XTX")]
+    cheap_h100 = make_offer(provider="vastai", native_id="h", gpu_name_raw="H100 SXM",
+                            gpu_count=8, price_per_hour_usd=8.0, observed_at=NOW)  # fmt: skip
+    assert cheap_h100 is not None
+    with Broker() as broker:
+        broker.runtime.store.save_offers("vastai", [*cached, cheap_h100], NOW)
+    code, out, _ = cli("gpus", "--json")
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["H100-SXM"]["min_price_per_gpu_hour_usd"] == 1.0
+    assert (rows["H100-SXM"]["min_price_provider"], rows["H100-SXM"]["min_price_source"]) == (
+        "vastai",
+        "cache",
+    )
+    assert rows["RTX4060TI-16GB"]["min_price_per_gpu_hour_usd"] == 0.3
+    assert rows["RTX4060TI"]["min_price_per_gpu_hour_usd"] is None
+    unknown = rows["Radeon RX 7900 XTX"]
+    assert unknown["memory_gib"] is None and unknown["min_price_offer_id"].startswith("vastai:")
+    code, out, _ = cli("gpus", "radeon rx 7900 xtx", "--json")
+    assert code == 0 and [r["name"] for r in json.loads(out)] == ["Radeon RX 7900 XTX"]
+    code, out, _ = cli("gpus", "--arch", "ada", "--json")
+    assert "Radeon RX 7900 XTX" not in {r["name"] for r in json.loads(out)}
