@@ -217,7 +217,7 @@ def test_explain_hours_and_sort() -> None:
         assert r["total_cost_usd"] == pytest.approx(r["price_per_hour_usd"] * 10, abs=1e-3)
         assert set(r["contributions"]) <= set(PRESETS["balanced"].weights())
     code, out, _ = invoke("browse", "--gpu", "l4", "--explain", "--hours", "10")
-    assert "+price" in out.splitlines()[0] and "total $" in out.splitlines()[0]
+    assert "+$/gpu" in out.splitlines()[0] and "total $" in out.splitlines()[0]
 
 
 def test_gpus_command() -> None:

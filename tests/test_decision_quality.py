@@ -301,8 +301,8 @@ def test_explain_table_leaves_out_criteria_that_separate_none_shown() -> None:
     code, out, _ = cli("browse", "--gpu", "H100-SXM", "--on-demand", "--explain")
     assert code == 0
     header = out.splitlines()[0]
-    assert "+price_per_gpu" in header
-    assert "+tflops_per_gpu" not in header and "+vram_per_gpu" not in header
+    assert "+$/gpu" in header
+    assert "+tf/gpu" not in header and "+mem/gpu" not in header
 
 
 # --------------------------------------------------------------------------------------------

@@ -196,6 +196,15 @@ OFFER_HEADERS = {
 }  # fmt: skip
 
 
+#: Short headers for `--explain` columns (a contribution per criterion).
+EXPLAIN_HEADERS = {
+    "price": "+$/h", "price_per_gpu": "+$/gpu", "vram": "+mem", "vram_per_gpu": "+mem/gpu",
+    "tflops": "+tflops", "tflops_per_gpu": "+tf/gpu", "bandwidth": "+bw",
+    "bandwidth_per_gpu": "+bw/gpu", "tflops_per_usd": "+tf/$", "vram_per_usd": "+mem/$",
+    "reliability": "+rel", "availability": "+avail", "on_demand": "+on-dem",
+}  # fmt: skip
+
+
 def parse_fields(text: str | None, valid: Sequence[str]) -> list[str] | None:
     """Split ``--fields a,b,c`` and check each name."""
     if not text:
@@ -275,13 +284,19 @@ def render_offers(
     if not fields and hours is not None:
         columns.insert(columns.index("price_per_gpu_hour_usd") + 1, "total_cost_usd")
     headers = dict(OFFER_HEADERS)
+    explained = False
     if explain and offers and offers[0].contributions:
         for name in offers[0].contributions:
             if separates(offers, name):
                 columns.append(f"c:{name}")
-                headers[f"c:{name}"] = f"+{name}"
+                headers[f"c:{name}"] = EXPLAIN_HEADERS.get(name, f"+{name}")
+                explained = True
     cells = [offer_cells(o, columns, moment) for o in offers]
     droppable = [] if fields else DROPPABLE_OFFER_COLUMNS
+    if explained and not fields:
+        # The contributions are what --explain asked for: on a narrow terminal they stay and
+        # more of the offer's own columns go.
+        droppable = [*droppable, "source", "gpu_count", "spot"]
     write_data(
         rows,
         fmt,
