@@ -424,3 +424,11 @@ def test_gpus_prefers_a_cheaper_cached_offer_and_lists_unknown_models() -> None:
     assert code == 0 and [r["name"] for r in json.loads(out)] == ["Radeon RX 7900 XTX"]
     code, out, _ = cli("gpus", "--arch", "ada", "--json")
     assert "Radeon RX 7900 XTX" not in {r["name"] for r in json.loads(out)}
+
+
+def test_an_ambiguous_name_lists_a_readable_number_of_choices() -> None:
+    code, _, err = cli("browse", "--gpu", "rtx")
+    assert code == 2
+    assert "Error: GPU 'rtx' is ambiguous; choose one of: A2000," in err
+    assert " more" in err and "Hint: `gpubroker gpus` lists every model" in err
+    assert len(err.splitlines()[0]) < 250

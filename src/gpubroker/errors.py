@@ -118,7 +118,12 @@ class AmbiguousGPUError(UsageError):
     def __init__(self, name: str, choices: list[str]) -> None:
         self.name = name
         self.choices = choices
-        super().__init__(f"GPU {clip(name)!r} is ambiguous; choose one of: {', '.join(choices)}")
+        shown = ", ".join(choices[:12])
+        more = f" and {len(choices) - 12} more" if len(choices) > 12 else ""
+        super().__init__(
+            f"GPU {clip(name)!r} is ambiguous; choose one of: {shown}{more}",
+            hint="`gpubroker gpus` lists every model" if more else None,
+        )
 
 
 class QuerySyntaxError(UsageError):
