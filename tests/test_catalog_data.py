@@ -101,3 +101,16 @@ def test_gpu_families_are_covered(rows: list[dict[str, str]]) -> None:
 
 def test_has_spot_rows(rows: list[dict[str, str]]) -> None:
     assert any(r["spot"] == "true" for r in rows)
+
+
+def test_memory_and_disk_columns_are_gib(rows: list[dict[str, str]]) -> None:
+    # AWS publishes instance storage in decimal GB (p5.48xlarge: 8 x 3840 GB); the column is
+    # GiB, so those values are converted, and the evidence says from what.
+    aws_disks = [r for r in rows if r["provider"] == "aws" and r["disk_gib"] not in ("", "0")]
+    assert aws_disks
+    for r in aws_disks:
+        decimal_gb = float(r["disk_gib"]) * 2**30 / 1e9
+        assert abs(decimal_gb - round(decimal_gb)) < 0.01, r["instance_type"]
+        assert f"{round(decimal_gb):g} GB (decimal) = {r['disk_gib']} GiB" in r["evidence"]
+    p5 = next(r for r in rows if r["instance_type"] == "p5.48xlarge")
+    assert float(p5["disk_gib"]) == pytest.approx(30720e9 / 2**30, abs=0.01)

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gpubroker.cli import app
+from gpubroker.ranking import PRESETS
 
 runner = CliRunner()
 
@@ -44,6 +45,7 @@ LAMBDA_A10 = {
     "pareto_optimal": True,
     "total_cost_usd": None,
     "contributions": None,
+    "stale": False,
 }
 OFFER_KEYS = list(LAMBDA_A10)
 
@@ -173,7 +175,6 @@ def test_no_match_is_empty_json_and_exit_3() -> None:
     [
         (["--where", "vram>=80 and prce<3"], "'prce'"),
         (["--where", "price<3GB"], "'3GB'"),
-        (["--gpu", "h1000"], "did you mean"),
         (["--gpu", "rtx"], "ambiguous"),
         (["--provider", "nosuch"], "valid providers"),
         (["--weights", "price=abc"], "not a number"),
@@ -220,9 +221,9 @@ def test_explain_hours_and_sort() -> None:
     assert prices == sorted(prices)
     for r in rows:
         assert r["total_cost_usd"] == pytest.approx(r["price_per_hour_usd"] * 10, abs=1e-3)
-        assert set(r["contributions"]) <= {"price", "vram", "tflops", "availability"}
+        assert set(r["contributions"]) <= set(PRESETS["balanced"].weights())
     code, out, _ = invoke("browse", "--gpu", "l4", "--explain", "--hours", "10")
-    assert "+$/h" in out.splitlines()[0] and "total $" in out.splitlines()[0]
+    assert "+$/gpu" in out.splitlines()[0] and "total $" in out.splitlines()[0]
 
 
 def test_gpus_command() -> None:
@@ -345,9 +346,9 @@ def test_history_empty_is_exit_3() -> None:
 
 def test_debug_shows_traceback_without_locals(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GPUBROKER_DEBUG", "1")
-    code, _, err = invoke("browse", "--gpu", "h1000")
+    code, _, err = invoke("browse", "--gpu", "rtx")
     assert code == 2
-    assert "Traceback" in err and "Error: unknown GPU" in err
+    assert "Traceback" in err and "Error: GPU 'rtx' is ambiguous" in err
 
 
 def test_import_is_lean() -> None:

@@ -191,11 +191,98 @@ PROVIDER_SPELLINGS: list[tuple[str, float | None, str]] = [
     ("NVIDIA RTX A4500", None, "A4500"),
     ("NVIDIA RTX 6000 Ada Generation", None, "RTX6000-ADA"),
     ("RTX 6000Ada", None, "RTX6000-ADA"),
-    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", None, "RTX-PRO-6000"),
+    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", None, "RTX-PRO-6000-SERVER"),
     ("NVIDIA GH200 480GB", None, "GH200"),
     ("Tesla P100-PCIE-16GB", None, "P100"),
     ("NVIDIA GeForce RTX 3080", None, "RTX3080"),
     ("NVIDIA GeForce RTX 4080", None, "RTX4080"),
+    # Vast.ai gpu_name values (and the underscore spelling its CLI uses)
+    ("RTX PRO 6000 S", None, "RTX-PRO-6000-SERVER"),
+    ("RTX_PRO_6000_WS", None, "RTX-PRO-6000-WS"),
+    ("NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition", None, "RTX-PRO-6000-MAXQ"),
+    ("NVIDIA RTX PRO 6000 Blackwell Workstation Edition", None, "RTX-PRO-6000-WS"),
+    ("RTX PRO 5000", None, "RTX-PRO-5000"),
+    ("NVIDIA RTX PRO 4500 Blackwell", None, "RTX-PRO-4500"),
+    ("NVIDIA RTX PRO 4000 Blackwell", None, "RTX-PRO-4000"),
+    ("RTX 5880Ada", None, "RTX5880-ADA"),
+    ("RTX 5000Ada", None, "RTX5000-ADA"),
+    ("NVIDIA RTX 4500 Ada Generation", None, "RTX4500-ADA"),
+    ("RTX_4000Ada", None, "RTX4000-ADA"),
+    ("NVIDIA RTX 2000 Ada Generation", None, "RTX2000-ADA"),
+    ("RTX A5500", None, "A5500"),
+    ("RTX A2000", None, "A2000"),
+    ("NVIDIA RTX A2000 12GB", None, "A2000-12GB"),
+    ("RTX A2000", 11.99, "A2000-12GB"),
+    ("NVIDIA A2", None, "A2"),
+    ("A800 PCIE", 79.6, "A800-80GB"),
+    ("NVIDIA A800 40GB PCIe", None, "A800-40GB"),
+    ("GH200 SXM", None, "GH200"),
+    ("Tesla P40", None, "P40"),
+    ("Tesla_P4", None, "P4"),
+    ("Titan V", None, "TITAN-V"),
+    ("NVIDIA TITAN RTX", None, "TITAN-RTX"),
+    ("Titan Xp", None, "TITAN-XP"),
+    ("GTX_TITAN_X", None, "GTX-TITAN-X"),
+    ("Q_RTX_4000", None, "QUADRO-RTX-4000"),
+    ("Q RTX 5000", None, "QUADRO-RTX-5000"),
+    ("Quadro RTX 6000", None, "QUADRO-RTX-6000"),
+    ("Q_RTX_8000", None, "QUADRO-RTX-8000"),
+    ("Quadro_P4000", None, "QUADRO-P4000"),
+    ("Quadro_K2200", None, "QUADRO-K2200"),
+    ("RTX 5090", None, "RTX5090"),
+    ("RTX_5080", None, "RTX5080"),
+    ("RTX 5070 Ti", None, "RTX5070TI"),
+    ("RTX 5070", None, "RTX5070"),
+    ("RTX 5060 Ti", 15.93, "RTX5060TI"),
+    ("RTX 5060 Ti", 7.96, "RTX5060TI-8GB"),
+    ("RTX_5060", None, "RTX5060"),
+    ("RTX_4090D", None, "RTX4090D"),
+    ("RTX 4090 D", None, "RTX4090D"),
+    ("RTX 4080S", None, "RTX4080-SUPER"),
+    ("NVIDIA GeForce RTX 4080 SUPER", None, "RTX4080-SUPER"),
+    ("RTX_4070S_Ti", None, "RTX4070TI-SUPER"),
+    ("RTX 4070 Ti", None, "RTX4070TI"),
+    ("RTX_4070S", None, "RTX4070-SUPER"),
+    ("RTX 4070", None, "RTX4070"),
+    ("RTX 4060 Ti", 7.99, "RTX4060TI"),
+    ("RTX 4060 Ti", 15.99, "RTX4060TI-16GB"),
+    ("NVIDIA GeForce RTX 4060 Ti 16GB", None, "RTX4060TI-16GB"),
+    ("RTX 4060", None, "RTX4060"),
+    ("RTX 3090 Ti", None, "RTX3090TI"),
+    ("RTX_3080_Ti", None, "RTX3080TI"),
+    ("RTX 3070 Ti", None, "RTX3070TI"),
+    ("RTX 3070", None, "RTX3070"),
+    ("RTX_3070_laptop", None, "RTX3070-LAPTOP"),
+    ("RTX 3060 Ti", None, "RTX3060TI"),
+    ("RTX 3060", None, "RTX3060"),
+    ("RTX_3060_laptop", None, "RTX3060-LAPTOP"),
+    ("RTX 3050", None, "RTX3050"),
+    ("RTX 2080 Ti", None, "RTX2080TI"),
+    ("RTX_2080S", None, "RTX2080-SUPER"),
+    ("RTX 2080", None, "RTX2080"),
+    ("RTX 2070S", None, "RTX2070-SUPER"),
+    ("RTX 2070", None, "RTX2070"),
+    ("RTX_2060S", None, "RTX2060-SUPER"),
+    ("RTX 2060", None, "RTX2060"),
+    ("RTX 2060", 12.0, "RTX2060-12GB"),
+    ("GTX 1660 Ti", None, "GTX1660TI"),
+    ("GTX_1660_S", None, "GTX1660-SUPER"),
+    ("GTX 1660", None, "GTX1660"),
+    ("GTX 1650", None, "GTX1650"),
+    ("GTX 1080 Ti", None, "GTX1080TI"),
+    ("GTX_1080", None, "GTX1080"),
+    ("GTX 1070 Ti", None, "GTX1070TI"),
+    ("GTX 1070", None, "GTX1070"),
+    ("GTX 1060", None, "GTX1060"),
+    ("GTX_1050_Ti", None, "GTX1050TI"),
+    ("P104-100", None, "P104-100"),
+    ("InstinctMI50", None, "MI50"),
+    ("AMD Instinct MI100", None, "MI100"),
+    ("AMD Instinct MI210", None, "MI210"),
+    ("AMD Instinct MI250", None, "MI250"),
+    ("AMD Instinct MI250X", None, "MI250X"),
+    ("AMD Instinct MI325X", None, "MI325X"),
+    ("AMD Instinct MI355X", None, "MI355X"),
 ]
 
 
@@ -224,11 +311,9 @@ def test_own_names_and_aliases_normalize_to_the_spec(spec: GPUSpec) -> None:
         "",
         "   ",
         "NVIDIA",  # AWS p5en once reported only the vendor
-        "RTX 4090 D",
-        "RTX 3090 Ti",
-        "RTX 4080 SUPER",
-        "Quadro RTX 6000",
         "Radeon RX 7900 XTX",
+        "RTX 9090",
+        "Intel Arc A770",
         "A100 MIG 1g.10gb",
         "TPU v5e",
         "H100 FOO",
@@ -376,33 +461,10 @@ def test_resolve_query(query: str, expected: list[str]) -> None:
     assert names(resolve_query(query)) == expected
 
 
-RTX_CHOICES = [
-    "A4000",
-    "A4500",
-    "A5000",
-    "A6000",
-    "RTX-PRO-6000",
-    "RTX3080",
-    "RTX3090",
-    "RTX4080",
-    "RTX4090",
-    "RTX5090",
-    "RTX6000-ADA",
-]
-A_CHOICES = [
-    "A10",
-    "A100-40GB",
-    "A100-80GB",
-    "A100-80GB-PCIE",
-    "A10G",
-    "A16",
-    "A30",
-    "A40",
-    "A4000",
-    "A4500",
-    "A5000",
-    "A6000",
-]
+RTX_CHOICES = sorted(
+    n for n in GPUS if n.startswith(("RTX", "A2000", "A4000", "A4500", "A5000", "A5500", "A6000"))
+)
+A_CHOICES = sorted(n for n in GPUS if n.startswith("A"))
 
 
 @pytest.mark.parametrize(
@@ -431,7 +493,7 @@ def test_resolve_query_ambiguous(query: str, choices: list[str]) -> None:
         ("h10", "H100"),
         ("hl00", "H100"),
         ("a1000", "A100"),
-        ("rtx409", "RTX4090"),
+        ("rtx40900", "RTX4090"),
         ("mi300", "MI300X"),
         ("l40x", "L40S"),
     ],
@@ -510,18 +572,21 @@ def test_search_by_architecture_is_case_and_space_insensitive() -> None:
     hopper = ["H200", "H200-NVL", "GH200", "H100-SXM", "H100-PCIE", "H100-NVL"]
     assert names(search(arch="hopper")) == hopper
     assert names(search(arch="HOPPER")) == hopper
-    assert names(search(arch="cdna3")) == ["MI300X"]
-    assert names(search(arch="CDNA 3")) == ["MI300X"]
+    assert names(search(arch="cdna3")) == ["MI325X", "MI300X"]
+    assert names(search(arch="CDNA 3")) == ["MI325X", "MI300X"]
     assert search(arch="kepler") == []
 
 
 def test_search_filters_combine_and_keep_registry_order() -> None:
-    assert names(search(vendor="AMD")) == ["MI300X"]
-    assert names(search(min_vram_gib=141)) == ["B200", "MI300X", "H200", "H200-NVL"]
+    amd = ["MI355X", "MI325X", "MI300X", "MI250X", "MI250", "MI210", "MI100", "MI50"]
+    assert names(search(vendor="AMD")) == amd
+    assert names(search(min_vram_gib=141)) == ["B200", "MI355X", "MI325X", "MI300X", "H200",
+                                               "H200-NVL"]  # fmt: skip
     big_ampere = names(search(arch="ampere", min_vram_gib=48))
-    assert big_ampere == ["A100-80GB", "A100-80GB-PCIE", "A40", "A6000"]
+    assert big_ampere == ["A100-80GB", "A100-80GB-PCIE", "A800-80GB", "A40", "A6000"]
     nvidia_96 = names(search(min_vram_gib=96, vendor="nvidia"))
-    assert nvidia_96 == ["B200", "H200", "H200-NVL", "GH200", "RTX-PRO-6000"]
+    assert nvidia_96 == ["B200", "H200", "H200-NVL", "GH200", "RTX-PRO-6000-SERVER",
+                         "RTX-PRO-6000-WS", "RTX-PRO-6000-MAXQ"]  # fmt: skip
     assert search() == list(GPUS.values())
     order = list(GPUS)
     result = names(search(min_vram_gib=24))
@@ -536,7 +601,9 @@ def test_search_filters_combine_and_keep_registry_order() -> None:
         ("T4", 65.0),  # no BF16: FP16
         ("V100", 125.0),  # no BF16: FP16
         ("MI300X", 1307.4),
-        ("GH200", None),  # no figures in the reference
+        ("GH200", 989.0),
+        ("P40", 11.76),  # Pascal: FP16 at 1/64 rate, so FP32
+        ("RTX2080TI", 53.8),  # Turing GeForce: no BF16, FP16 tensor
     ],
 )
 def test_tflops_prefers_bf16_then_fp16_then_fp32(name: str, expected: float | None) -> None:
@@ -610,15 +677,20 @@ def test_mi300x_is_amd_without_compute_capability() -> None:
         ("RTX3090", 24, 936, 71, 35.6, "8.6"),
         ("RTX5090", 32, 1792, 209.5, 104.8, "12.0"),
         ("A40", 48, 696, 149.7, 37.4, "8.6"),
-        ("A30", 24, None, None, None, "8.0"),
-        ("A16", 16, None, None, None, "8.6"),
-        ("A4500", 20, None, None, None, "8.6"),
-        ("RTX6000-ADA", 48, None, None, None, "8.9"),
-        ("RTX-PRO-6000", 96, None, None, None, "12.0"),
-        ("GH200", 96, None, None, None, "9.0"),
-        ("P100", 16, None, None, None, "6.0"),
-        ("RTX3080", 10, None, None, None, "8.6"),
-        ("RTX4080", 16, None, None, None, "8.9"),
+        ("A30", 24, 933, 165, 10.3, "8.0"),
+        ("A16", 16, 200, 18, 4.5, "8.6"),
+        ("A4500", 20, 640, 94.6, 23.65, "8.6"),
+        ("RTX6000-ADA", 48, 960, 364.2, 91.06, "8.9"),
+        ("RTX-PRO-6000-SERVER", 96, 1790, 504, 126, "12.0"),
+        ("RTX-PRO-6000-MAXQ", 96, 1790, 438.8, 109.7, "12.0"),
+        ("GH200", 96, 4000, 989, 67, "9.0"),
+        ("P100", 16, 732, None, 9.53, "6.0"),
+        ("RTX3080", 10, 760.3, 59.5, 29.77, "8.6"),
+        ("RTX4080", 16, 716.8, 97.5, 48.74, "8.9"),
+        ("RTX4060TI", 8, 288, 44.1, 22.06, "8.9"),
+        ("RTX4060TI-16GB", 16, 288, 44.1, 22.06, "8.9"),
+        ("RTX2080TI", 11, 616, None, 13.45, "7.5"),
+        ("MI250X", 128, 3276.8, 383, 47.9, None),
     ],
 )
 def test_spec_table(
@@ -646,8 +718,10 @@ def test_registry_is_consistent() -> None:
         assert spec.memory_gib > 0
         if spec.vendor == "nvidia":
             assert spec.compute_capability is not None
-        if spec.bf16_tflops is not None:
-            assert spec.fp16_tflops == spec.bf16_tflops  # both dense, FP32 accumulate
+            if spec.bf16_tflops is not None:
+                assert spec.fp16_tflops == spec.bf16_tflops  # both dense, FP32 accumulate
+        assert spec.source, name
+        assert spec.fp32_tflops is not None and spec.bandwidth_gbps is not None, name
     assert len({spec.display_name for spec in GPUS.values()}) == len(GPUS)
     families = {spec.family for spec in GPUS.values()}
     assert {"H100", "A100", "V100", "H200"} <= families

@@ -19,11 +19,14 @@ from gpubroker.ranking import (
     CRITERIA,
     DEFAULT_PRESET,
     PRESETS,
+    Ranking,
     parse_weights,
     rank,
+    resolve_ranking,
     resolve_weights,
 )
 from gpubroker.ranking.criteria import build_matrix, pareto_front
+from gpubroker.vocabulary import PRESET_NAMES
 
 OBSERVED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 _REGISTRY = object()  # memory default: the registry's marketed size
@@ -80,25 +83,37 @@ CLEAR = [FAST, MIDDLE, CHEAP]
 
 
 def test_presets_exist_and_are_well_formed() -> None:
-    assert set(PRESETS) == {"cost", "balanced", "performance", "reliability"}
+    assert set(PRESETS) == {"cost", "balanced", "performance", "reliability", "value"}
+    assert tuple(PRESETS) == PRESET_NAMES
     assert DEFAULT_PRESET == "balanced"
-    for weights in PRESETS.values():
-        assert set(weights) <= set(CRITERIA)
-        assert math.fsum(weights.values()) == pytest.approx(1.0)
-        assert all(w > 0 for w in weights.values())
+    for preset in PRESETS.values():
+        for counted in (False, True):
+            weights = preset.weights(counted)
+            assert set(weights) <= set(CRITERIA)
+            assert math.fsum(weights.values()) == pytest.approx(1.0)
+            assert all(w > 0 for w in weights.values())
+
+
+PER_OFFER = {"price", "vram", "tflops", "bandwidth"}
+
+
+def test_presets_weigh_per_gpu_values_unless_a_count_is_stated() -> None:
+    for name, preset in PRESETS.items():
+        if name == "cost":  # the cheapest whole offer, with or without a count
+            assert preset.weights(False) == preset.weights(True) == {"price": 1.0}
+            continue
+        assert not set(preset.weights(False)) & PER_OFFER, name
+        assert set(preset.weights(True)) <= set(CRITERIA), name
 
 
 def test_criteria_directions() -> None:
     assert {name for name, c in CRITERIA.items() if not c.benefit} == {"price", "price_per_gpu"}
     assert set(CRITERIA) == {
-        "price",
-        "price_per_gpu",
-        "vram",
-        "tflops",
-        "reliability",
-        "availability",
-        "bandwidth",
-    }
+        "price", "price_per_gpu", "vram", "vram_per_gpu", "tflops", "tflops_per_gpu",
+        "bandwidth", "bandwidth_per_gpu", "tflops_per_usd", "vram_per_usd", "reliability",
+        "availability", "on_demand",
+    }  # fmt: skip
+    assert {name for name, c in CRITERIA.items() if c.per_dollar} == {"price", "price_per_gpu"}
 
 
 def test_default_preset_is_balanced() -> None:
@@ -168,13 +183,24 @@ def test_unknown_criterion_in_weights_raises() -> None:
 
 
 def test_resolve_weights() -> None:
-    assert resolve_weights(None, None) == PRESETS["balanced"]
-    assert resolve_weights("cost", None) == PRESETS["cost"]
+    assert resolve_weights(None, None) == PRESETS["balanced"].weights()
+    assert resolve_weights("cost", None) == {"price": 1.0}
     assert resolve_weights("cost", {"vram": 2, "price": 0}) == {"vram": 2.0}
     # A copy, not the preset itself.
-    resolved = resolve_weights("cost", None)
-    resolved["price"] = 99
-    assert PRESETS["cost"]["price"] == 0.5
+    resolved = resolve_weights("balanced", None)
+    resolved["price_per_gpu"] = 99
+    assert PRESETS["balanced"].weights()["price_per_gpu"] == 0.35
+
+
+def test_resolve_ranking() -> None:
+    per_gpu = resolve_ranking("balanced")
+    assert per_gpu == Ranking(PRESETS["balanced"].weights(False), False, "balanced", False)
+    totals = resolve_ranking("Balanced", counted=True)
+    assert totals.weights == PRESETS["balanced"].weights(True)
+    assert "price" in totals.weights and "price_per_gpu" not in totals.weights
+    assert resolve_ranking("reliability").spot_last
+    explicit = resolve_ranking("reliability", {"price": 1}, counted=True)
+    assert explicit == Ranking({"price": 1.0}, False, None, True)
 
 
 @pytest.mark.parametrize(
@@ -363,7 +389,7 @@ def test_no_contributions_without_explain() -> None:
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_explain_contributions(preset: str) -> None:
-    weights = PRESETS[preset]
+    weights = PRESETS[preset].weights()
     ranked = rank(EXPLAIN_OFFERS, preset=preset, explain=True)
     matrix = build_matrix(EXPLAIN_OFFERS, weights)
     active = [c.name for c in matrix.criteria]
@@ -375,17 +401,17 @@ def test_explain_contributions(preset: str) -> None:
         assert list(r.contributions) == active  # one per active criterion, in order
         for name, value in r.contributions.items():
             assert -1e-9 <= value <= normalised[name] + 1e-6
-    for j, crit in enumerate(matrix.criteria):
+    for j, (crit, benefit) in enumerate(zip(matrix.criteria, matrix.benefit, strict=True)):
         column = [row[j] for row in matrix.rows]
-        best = max(column) if crit.benefit else min(column)
-        worst = min(column) if crit.benefit else max(column)
+        best = max(column) if benefit else min(column)
+        worst = min(column) if benefit else max(column)
         for r in ranked:
             value = column[position[r.id]]
             contribution = r.contributions[crit.name]  # type: ignore[index]
-            if value == best:
-                assert contribution == round(normalised[crit.name], 6)
-            elif value == worst:
+            if best == worst or value == worst:
                 assert contribution == 0.0
+            elif value == best:
+                assert contribution == round(normalised[crit.name], 6)
 
 
 def test_explain_hand_checked_values() -> None:
@@ -396,17 +422,22 @@ def test_explain_hand_checked_values() -> None:
         offer("dear-big", gpu="H100-SXM", price=3.0),  # 80 GiB
     ]
     ranked = by_name(rank(offers, weights={"price": 3, "vram": 1}, explain=True))
-    # share = (v - A-) / (A+ - A-): linear in the raw value for one column.
+    # share = (v - A-) / (A+ - A-): linear in 1/price for the price, in GiB for the memory.
     assert ranked["cheap-small"].contributions == {"price": 0.75, "vram": 0.0}
-    assert ranked["mid"].contributions == {"price": 0.375, "vram": round(0.25 * 24 / 56, 6)}
+    mid_price = 0.75 * (1 / 2 - 1 / 3) / (1 / 1 - 1 / 3)
+    mid_vram = 0.25 * (48 - 24) / (80 - 24)
+    assert ranked["mid"].contributions == {"price": round(mid_price, 6), "vram": round(mid_vram, 6)}
     assert ranked["dear-big"].contributions == {"price": 0.0, "vram": 0.25}
 
 
-def test_explain_constant_criterion_gets_full_weight() -> None:
+def test_explain_constant_criterion_contributes_nothing() -> None:
+    # Regression: a criterion equal for every offer used to show its full weight, so the
+    # worst offer (score 0) still read "+vram 0.5".
     offers = [offer("a", price=1.0), offer("b", price=2.0)]
     ranked = by_name(rank(offers, weights={"price": 1, "vram": 1}, explain=True))
-    assert ranked["a"].contributions == {"price": 0.5, "vram": 0.5}
-    assert ranked["b"].contributions == {"price": 0.0, "vram": 0.5}
+    assert ranked["a"].contributions == {"price": 0.5, "vram": 0.0}
+    assert ranked["b"].contributions == {"price": 0.0, "vram": 0.0}
+    assert ranked["b"].score == 0.0
 
 
 def test_explain_contributions_have_no_negative_zero() -> None:

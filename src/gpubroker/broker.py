@@ -111,10 +111,10 @@ class Broker:
 
     @cached_property
     def gpus(self) -> GpuRegistry:
-        """The GPU registry: names, aliases, specs."""
+        """The GPU registry: names, aliases, specs, and the cheapest known price per model."""
         from gpubroker.gpus import GpuRegistry
 
-        return GpuRegistry()
+        return GpuRegistry(known_offers=lambda: self.offers.known_offers())
 
     @cached_property
     def keys(self) -> KeyService:

@@ -36,7 +36,8 @@ the parameter so that the CLI can speak of its flag instead (``--hours must be p
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -117,7 +118,12 @@ class AmbiguousGPUError(UsageError):
     def __init__(self, name: str, choices: list[str]) -> None:
         self.name = name
         self.choices = choices
-        super().__init__(f"GPU {clip(name)!r} is ambiguous; choose one of: {', '.join(choices)}")
+        shown = ", ".join(choices[:12])
+        more = f" and {len(choices) - 12} more" if len(choices) > 12 else ""
+        super().__init__(
+            f"GPU {clip(name)!r} is ambiguous; choose one of: {shown}{more}",
+            hint="`gpubroker gpus` lists every model" if more else None,
+        )
 
 
 class QuerySyntaxError(UsageError):
@@ -255,7 +261,17 @@ class ProviderResponseError(ProviderError, RemoteResponseError):
 
 
 class NoProvidersAvailableError(UnavailableError):
-    """Every selected provider failed, so nothing at all could be shown."""
+    """Every selected provider failed, so nothing at all could be shown.
+
+    Attributes:
+        statuses: each provider's `ProviderStatus`, for per-provider warnings.
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, statuses: Sequence[Any] = ()
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.statuses = list(statuses)
 
 
 class RefusedError(GpubrokerError):

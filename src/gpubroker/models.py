@@ -101,6 +101,8 @@ class RankedOffer(Offer):
             criterion and better on one.
         total_cost_usd: cost for ``--hours`` hours, when asked for.
         contributions: per-criterion share of the score, when ``--explain`` is asked for.
+        stale: the price was observed more than six months (183 days) before the search
+            (old catalog list prices).
     """
 
     rank: int
@@ -108,13 +110,16 @@ class RankedOffer(Offer):
     pareto_optimal: bool = False
     total_cost_usd: float | None = None
     contributions: dict[str, float] | None = None
+    stale: bool = False
 
 
 class Query(BaseModel):
     """What to search for. Every filter is optional; ``None`` means "any".
 
-    GPU names in ``gpus`` go through the registry (``h100``, ``RTX_4090`` ...).
-    ``where`` is an expression in the filter language (``vram>=80 and price<3``).
+    GPU names in ``gpus`` go through the registry (``h100``, ``RTX_4090`` ...); a name it
+    does not know matches by name. ``NAME:COUNT`` (SkyPilot's syntax, ``H100:8``) asks for
+    exactly COUNT GPUs of that model. ``where`` is an expression in the filter language
+    (``vram>=80 and price<3``). ``max_age_days`` drops prices observed longer ago.
     """
 
     gpus: list[str] = Field(default_factory=list)
@@ -133,6 +138,7 @@ class Query(BaseModel):
     min_disk_gib: float | None = Field(default=None, ge=0)
     available_only: bool = False
     where: str | None = None
+    max_age_days: float | None = Field(default=None, gt=0)
 
 
 class ProviderState(StrEnum):
@@ -180,12 +186,19 @@ class ProviderStatus(BaseModel):
 
 
 class SearchResult(BaseModel):
-    """Offers that matched a query, ranked, plus how each provider answered."""
+    """Offers that matched a query, ranked, plus how each provider answered.
+
+    Attributes:
+        criteria: the criterion weights the ranking used.
+        notes: things the user should know about the query (e.g. a GPU name the registry
+            does not know, matched by name).
+    """
 
     offers: list[RankedOffer] = Field(default_factory=list)
     statuses: list[ProviderStatus] = Field(default_factory=list)
     total_matched: int = 0
     criteria: dict[str, float] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
 
     @property
     def failures(self) -> list[ProviderStatus]:

@@ -248,6 +248,15 @@ OFFER_HEADERS = {
 }  # fmt: skip
 
 
+#: Short headers for `--explain` columns (a contribution per criterion).
+EXPLAIN_HEADERS = {
+    "price": "+$/h", "price_per_gpu": "+$/gpu", "vram": "+mem", "vram_per_gpu": "+mem/gpu",
+    "tflops": "+tflops", "tflops_per_gpu": "+tf/gpu", "bandwidth": "+bw",
+    "bandwidth_per_gpu": "+bw/gpu", "tflops_per_usd": "+tf/$", "vram_per_usd": "+mem/$",
+    "reliability": "+rel", "availability": "+avail", "on_demand": "+on-dem",
+}  # fmt: skip
+
+
 def parse_fields(text: str | None, valid: Sequence[str]) -> list[str] | None:
     """Split ``--fields a,b,c`` and check each name."""
     if not text:
@@ -261,13 +270,13 @@ def parse_fields(text: str | None, valid: Sequence[str]) -> list[str] | None:
 
 def source_label(offer: RankedOffer, now: datetime) -> str:
     if offer.source is Source.CATALOG:
-        return f"catalog {offer.observed_at:%Y-%m}"
+        return f"catalog {offer.observed_at:%Y-%m}" + (" stale" if offer.stale else "")
     if offer.source is Source.CACHE:
         return f"cache {humanize_age((now - offer.observed_at).total_seconds())}"
     return "live"
 
 
-def _money(value: float | None) -> str:
+def money(value: float | None) -> str:
     """Hourly prices: always three decimals, so a column lines up ($0.140, $31.920)."""
     if value is None:
         return ""
@@ -279,11 +288,6 @@ def _total(value: float | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
-#: Short headers for ``--explain`` columns (unknown criteria: ``+`` and the name).
-CRITERION_HEADERS = {
-    "price": "+$/h", "price_per_gpu": "+$/gpu", "vram": "+vram", "tflops": "+tflops",
-    "reliability": "+rel", "availability": "+avail", "bandwidth": "+bw",
-}  # fmt: skip
 #: Key columns of the offers table: never hidden, never cut short.
 OFFER_KEY_COLUMNS = ["rank", "gpu_model", "gpu_count", "price_per_hour_usd", "short_id"]
 
@@ -292,8 +296,8 @@ def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> di
     formatters: dict[str, Callable[[RankedOffer], str]] = {
         "score": lambda o: f"{o.score:.4f}",
         "rank": lambda o: f"{o.rank}{'*' if o.pareto_optimal else ''}",
-        "price_per_hour_usd": lambda o: _money(o.price_per_hour_usd),
-        "price_per_gpu_hour_usd": lambda o: _money(o.price_per_gpu_hour_usd),
+        "price_per_hour_usd": lambda o: money(o.price_per_hour_usd),
+        "price_per_gpu_hour_usd": lambda o: money(o.price_per_gpu_hour_usd),
         "total_cost_usd": lambda o: _total(o.total_cost_usd),
         "short_id": lambda o: o.short_id,
         "source": lambda o: source_label(o, now),
@@ -311,6 +315,12 @@ def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> di
         else:
             cells[col] = cell_text(getattr(offer, col))
     return cells
+
+
+def separates(offers: Sequence[RankedOffer], criterion: str) -> bool:
+    """Whether a criterion's contribution differs between the offers shown (else: no column)."""
+    values = {(o.contributions or {}).get(criterion) for o in offers}
+    return len(values) > 1 or (len(offers) == 1 and values != {0.0})
 
 
 def render_offers(
@@ -339,9 +349,10 @@ def render_offers(
     keep = list(OFFER_KEY_COLUMNS)
     if explain and offers and offers[0].contributions:
         for name in offers[0].contributions:
-            columns.append(f"c:{name}")
-            headers[f"c:{name}"] = CRITERION_HEADERS.get(name, f"+{name}")
-            keep.append(f"c:{name}")
+            if separates(offers, name):
+                columns.append(f"c:{name}")
+                headers[f"c:{name}"] = EXPLAIN_HEADERS.get(name, f"+{name}")
+                keep.append(f"c:{name}")
     cells = [offer_cells(o, columns, moment) for o in offers]
     if not fields and _lookalikes(cells):
         # Two rows that read the same (a provider's identical offers at different
@@ -418,8 +429,20 @@ def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
     return lines
 
 
+def result_note_lines(result: SearchResult) -> list[str]:
+    """Query notes, then stale prices shown, then the per-provider lines (`status_lines`)."""
+    lines = [f"note: {note}" for note in result.notes]
+    stale = sum(1 for o in result.offers if o.stale)
+    if stale:
+        lines.append(
+            f"note: {stale} offer{'s' if stale > 1 else ''} shown carry list prices older than"
+            " 6 months (marked stale); --max-age 6mo hides them"
+        )
+    return lines + status_lines(result.statuses)
+
+
 def render_result_notes(result: SearchResult, console: Console) -> None:
-    for line in status_lines(result.statuses):
+    for line in result_note_lines(result):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -473,7 +496,7 @@ def render_groups(
     """``browse --group-by``: the group, its size and cheapest $/GPU-hour always whole."""
     cols = list(columns or (rows[0].keys() if rows else []))
     cells = [
-        {c: _money(r.get(c)) if c in _GROUP_MONEY else cell_text(r.get(c)) for c in cols}
+        {c: money(r.get(c)) if c in _GROUP_MONEY else cell_text(r.get(c)) for c in cols}
         for r in rows
     ]
     if "best_score" in cols:

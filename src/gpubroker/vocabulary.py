@@ -34,7 +34,7 @@ class EnvVars:
 
 
 #: Ranking presets (`gpubroker.ranking.criteria.PRESETS` has exactly these keys).
-PRESET_NAMES: tuple[str, ...] = ("cost", "balanced", "performance", "reliability")
+PRESET_NAMES: tuple[str, ...] = ("cost", "balanced", "performance", "reliability", "value")
 #: ``--group-by`` choices.
 GROUP_BY: tuple[str, ...] = ("gpu", "provider", "region")
 #: ``--sort`` fields.

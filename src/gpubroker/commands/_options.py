@@ -8,20 +8,24 @@ printing help imports neither pydantic nor the models (``tests/test_layers.py`` 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from gpubroker.vocabulary import OutputFormat
+from gpubroker.errors import UsageError
+from gpubroker.vocabulary import PRESET_NAMES, OutputFormat
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from gpubroker.broker import Broker
-    from gpubroker.models import ProviderStatus
+    from gpubroker.models import ProviderStatus, Query
 
 #: Library parameter → the flag a CLI user typed (default: ``--`` + the name, dashed).
 PARAM_FLAGS = {
@@ -36,6 +40,7 @@ PARAM_FLAGS = {
     "min_ram_gib": "--min-ram",
     "min_disk_gib": "--min-disk",
     "available_only": "--available",
+    "max_age_days": "--max-age",
 }
 
 
@@ -137,7 +142,11 @@ ProviderOpt = Annotated[
 ]
 GpuOpt = Annotated[
     list[str] | None,
-    typer.Option("--gpu", "-g", help="GPU name(s): h100, 'A100 80GB', RTX_4090; comma list."),
+    typer.Option(
+        "--gpu",
+        "-g",
+        help="GPU name(s): h100, 'A100 80GB', RTX_4090; comma list; H100:8 = exactly 8 GPUs.",
+    ),
 ]
 MinGpusOpt = Annotated[int | None, typer.Option("--min-gpus", min=1, help="At least N GPUs.")]
 MaxGpusOpt = Annotated[int | None, typer.Option("--max-gpus", min=1, help="At most N GPUs.")]
@@ -178,3 +187,121 @@ OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="Never touch the network: cache, then catalog.")
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 5 when any provider fails.")]
+MaxAgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-age", help="Only prices observed within this age: 90d, 6mo, 2w, 1y (days if bare)."
+    ),
+]
+OptimizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--optimize",
+        "-O",
+        help=f"Ranking preset: {', '.join(PRESET_NAMES)}.",
+        autocompletion=lambda: list(PRESET_NAMES),
+    ),
+]
+WeightsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--weights", help="Criterion weights instead of a preset: price=0.5,tflops_per_gpu=0.5"
+    ),
+]
+
+_AGE_UNITS_DAYS = {"h": 1 / 24, "d": 1.0, "w": 7.0, "mo": 30.5, "y": 365.0}
+
+
+def parse_age_days(text: str) -> float:
+    """``90d``, ``6mo``, ``2w``, ``12h``, ``1y`` (or a bare number of days) -> days.
+
+    Raises:
+        UsageError: anything else, or a zero age.
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(h|d|w|mo|y)?\s*", text.lower())
+    if match is None or float(match.group(1)) <= 0:
+        raise UsageError(
+            f"max_age_days: bad age {text!r}; use a positive number with h, d, w, mo or y"
+            " (e.g. 90d, 6mo)",
+            param="max_age_days",
+        )
+    return float(match.group(1)) * _AGE_UNITS_DAYS[match.group(2) or "d"]
+
+
+def _kw(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                             default=default)  # fmt: skip
+
+
+#: The filter options of `browse` and `watch`: one definition for both (`search_options`).
+FILTER_OPTIONS: tuple[inspect.Parameter, ...] = (
+    _kw("gpu", GpuOpt), _kw("min_gpus", MinGpusOpt), _kw("max_gpus", MaxGpusOpt),
+    _kw("min_vram", MinVramOpt), _kw("max_price", MaxPriceOpt),
+    _kw("max_price_per_gpu", MaxPricePerGpuOpt), _kw("provider", ProviderOpt),
+    _kw("region", RegionOpt), _kw("country", CountryOpt), _kw("spot", SpotOpt),
+    _kw("min_reliability", MinReliabilityOpt), _kw("min_vcpus", MinVcpusOpt),
+    _kw("min_ram", MinRamOpt), _kw("min_disk", MinDiskOpt), _kw("available", AvailableOpt, False),
+    _kw("where", WhereOpt), _kw("max_age", MaxAgeOpt),
+)  # fmt: skip
+#: The ranking options of `browse` and `watch`.
+RANKING_OPTIONS: tuple[inspect.Parameter, ...] = (
+    _kw("optimize", OptimizeOpt), _kw("weights", WeightsOpt),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SearchArgs:
+    """The shared filter and ranking flags as given on the command line."""
+
+    filters: dict[str, Any]
+    optimize: str | None = None
+    weights: str | None = None
+
+    def query(self) -> Query:
+        """The `Query` these flags describe."""
+        from gpubroker.models import Query
+
+        f = self.filters
+        age = f.get("max_age")
+        return Query(
+            gpus=f.get("gpu") or [], min_gpus=f.get("min_gpus"), max_gpus=f.get("max_gpus"),
+            min_vram_gib=f.get("min_vram"), max_price_usd=f.get("max_price") or None,
+            max_price_per_gpu_usd=f.get("max_price_per_gpu") or None,
+            providers=f.get("provider") or [], regions=f.get("region") or [],
+            countries=f.get("country") or [], spot=f.get("spot"),
+            min_reliability=f.get("min_reliability"), min_vcpus=f.get("min_vcpus"),
+            min_ram_gib=f.get("min_ram"), min_disk_gib=f.get("min_disk"),
+            available_only=bool(f.get("available")), where=f.get("where"),
+            max_age_days=parse_age_days(age) if age is not None else None,
+        )  # fmt: skip
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def search_options(func: F) -> F:
+    """Give a command browse's filter and ranking options, defined once here.
+
+    The command declares a keyword-only ``search: SearchArgs`` parameter instead of the
+    options; Typer sees the options (after the context, before the command's own), and the
+    command receives them gathered into one `SearchArgs`.
+    """
+    own = inspect.signature(func, eval_str=True)
+    params = [p for p in own.parameters.values() if p.name != "search"]
+    shared = [*FILTER_OPTIONS, *RANKING_OPTIONS]
+    names = {p.name for p in shared}
+    ranking = {p.name for p in RANKING_OPTIONS}
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in list(kwargs) if name in names}
+        filters = {k: v for k, v in given.items() if k not in ranking}
+        search = SearchArgs(filters, given.get("optimize"), given.get("weights"))
+        return func(*args, search=search, **kwargs)
+
+    # The context first, then the shared options, then the command's own (keyword-only).
+    head, rest = params[:1], [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params[1:]]
+    signature = own.replace(parameters=[*head, *shared, *rest])
+    command.__signature__ = signature  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+    return command  # type: ignore[return-value]

@@ -3,37 +3,31 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gpubroker.commands import _options as o
-from gpubroker.commands.browse import build_query, print_notes
-from gpubroker.errors import NotFoundError, UnavailableError
+from gpubroker.commands.browse import print_notes
+from gpubroker.errors import (
+    NoProvidersAvailableError,
+    NotFoundError,
+    UnavailableError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from gpubroker.models import SearchResult
 
 
+@o.search_options
 def watch(
     ctx: typer.Context,
-    max_price: Annotated[
-        float, typer.Option("--max-price", min=0, help="Offer price, $/h, at most (required).")
-    ],
-    gpu: o.GpuOpt = None,
-    min_gpus: o.MinGpusOpt = None,
-    max_gpus: o.MaxGpusOpt = None,
-    min_vram: o.MinVramOpt = None,
-    max_price_per_gpu: o.MaxPricePerGpuOpt = None,
-    provider: o.ProviderOpt = None,
-    region: o.RegionOpt = None,
-    country: o.CountryOpt = None,
-    spot: o.SpotOpt = None,
-    min_reliability: o.MinReliabilityOpt = None,
-    available: o.AvailableOpt = False,
-    where: o.WhereOpt = None,
     interval: Annotated[
         float, typer.Option("--interval", min=1, help="Seconds between checks.")
     ] = 60,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=0, help="Give up after N seconds (exit 3).")
+        float, typer.Option("--timeout", min=0, help="Give up after N seconds (exit 3, or 5).")
     ] = 3600,
     include_catalog: Annotated[
         bool, typer.Option("--include-catalog", help="Let bundled catalog prices match too.")
@@ -50,11 +44,15 @@ def watch(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Offers to print.")] = 20,
     fmt: o.FormatOpt = None,
     as_json: o.JsonOpt = False,
+    *,
+    search: o.SearchArgs,
 ) -> None:
     """Check live offers every --interval seconds until one matches, then print them.
 
-    Exit 0 with the matches, or 3 when --timeout passes first. Catalog prices are not live,
-    so they do not count unless --include-catalog.
+    Takes browse's filters and ranking options, plus a price cap (--max-price or
+    --max-price-per-gpu). Exit 0 with the matches ranked as browse ranks them; 3 when
+    --timeout passes first; 5 when no provider could be checked during the whole window.
+    Catalog prices are not live, so they do not count unless --include-catalog.
 
     \b
     Example for CI:
@@ -64,22 +62,32 @@ def watch(
 
     st = o.state(ctx)
     broker = st.broker()
+    query = search.query()
+    if query.max_price_usd is None and query.max_price_per_gpu_usd is None:
+        raise UsageError(
+            "watch needs a price cap: max_price or max_price_per_gpu",
+            param=("max_price", "max_price_per_gpu"),
+        )
     broker.offers.check_alert_targets(notify_email, notify_from, notify_sms)
     output = o.output_format(ctx, fmt, as_json)
-    query = build_query(
-        gpu=gpu, min_gpus=min_gpus, max_gpus=max_gpus, min_vram=min_vram, max_price=max_price,
-        max_price_per_gpu=max_price_per_gpu, provider=provider, region=region, country=country,
-        spot=spot, min_reliability=min_reliability, available=available, where=where,
-    )  # fmt: skip
     if not include_catalog:
         query = query.model_copy(update={"where": _and(query.where, "source != catalog")})
     deadline = time.monotonic() + timeout
+    checked = False  # did any provider answer live during the window?
+    shown: list[str] = []  # warnings printed last round, so a long watch does not repeat them
     while True:
+        result: SearchResult | None = None
         try:
-            result = broker.search(query, fresh=True, limit=limit)
+            result = broker.search(
+                query, preset=search.optimize, weights=search.weights or None, fresh=True,
+                limit=limit,
+            )  # fmt: skip
         except UnavailableError as exc:  # every provider down this round: keep watching
-            st.err().print(f"warning: {exc.message}", markup=False, highlight=False)
-            result = None
+            statuses = exc.statuses if isinstance(exc, NoProvidersAvailableError) else []
+            lines = render.status_lines(statuses) or [f"warning: {exc.message}"]
+        if result is not None:
+            checked = checked or any(s.status.value == "ok" for s in result.statuses)
+            lines = render.result_note_lines(result)
         if result is not None and result.offers:
             print_notes(ctx, result)
             render.render_offers(result.offers, output, no_color=st.no_color)
@@ -87,10 +95,18 @@ def watch(
                 result.offers, email=notify_email, sender=notify_from, sms=notify_sms
             )
             return
+        if lines != shown:
+            for line in lines:
+                st.err().print(line, markup=False, highlight=False, soft_wrap=True)
+            shown = lines
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             if output.value == "json":
                 render.write_data([], output)
+            if not checked:
+                raise UnavailableError(
+                    f"no provider could be checked within {timeout:g}s (see the warnings above)"
+                )
             raise NotFoundError(f"no offer matched within {timeout:g}s")
         wait = min(interval, remaining)
         st.err().print(f"no match yet; next check in {wait:.0f}s", markup=False, highlight=False)

@@ -29,7 +29,8 @@ from gpubroker.models import short_id as short_id_of
 from gpubroker.offers.collect import Mode, OfferCollector, known_providers, select_providers
 from gpubroker.providers import PROVIDERS
 from gpubroker.providers.catalog import load_catalog
-from gpubroker.ranking import compile_query, parse_weights, rank, resolve_weights
+from gpubroker.ranking import compile_query, parse_weights, rank, resolve_ranking
+from gpubroker.ranking.filters import gpu_notes, is_stale, states_gpu_count
 from gpubroker.ranking.views import group_columns, group_offers, sort_offers
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ class OfferService:
 
         Args:
             query: filters (default: everything).
-            preset: ranking preset; default from settings (``balanced``).
+            preset: ranking preset; default from settings (``balanced``). Presets weigh
+                per-GPU values unless the query states a GPU count (``min_gpus`` or
+                ``gpus=["H100:8"]``), then whole-offer totals.
             weights: explicit criterion weights (a mapping, or ``"price=0.5,vram=0.5"``);
                 they win over the preset.
             explain: attach per-criterion contributions.
@@ -112,8 +115,11 @@ class OfferService:
             raise UsageError("limit must be 0 (every offer) or more", param="limit")
         if isinstance(weights, str):
             weights = parse_weights(weights)
-        chosen_weights = resolve_weights(preset or self.runtime.settings.optimize, weights)
-        predicate = compile_query(query)  # validate input before any network
+        ranking = resolve_ranking(
+            preset or self.runtime.settings.optimize, weights, counted=states_gpu_count(query)
+        )
+        now = self.runtime.now()
+        predicate = compile_query(query, now=now)  # validate input before any network
         providers = select_providers(query.providers or self.runtime.settings.providers)
         mode = self._mode(fresh, offline)
         collected = self.collector().collect(providers, mode=mode, on_progress=on_progress)
@@ -138,19 +144,27 @@ class OfferService:
                 )
             raise NoProvidersAvailableError(
                 "no provider could be reached and no cached or catalog offers exist for them: "
-                + detail
+                + detail,
+                statuses=collected.statuses,
             )
         matched = [o for o in collected.offers if predicate(o)]
-        ranked = rank(matched, weights=chosen_weights, explain=explain, hours=hours)
+        ranked = rank(matched, ranking, explain=explain, hours=hours)
         if sort:
             ranked = sort_offers(ranked, sort)
         shown = ranked[:limit] if limit else ranked
+        shown = [o.model_copy(update={"stale": True}) if is_stale(o, now) else o for o in shown]
         return SearchResult(
             offers=shown,
             statuses=collected.statuses,
             total_matched=len(ranked),
-            criteria=chosen_weights,
+            criteria=ranking.weights,
+            notes=gpu_notes(query),
         )
+
+    def known_offers(self) -> list[Offer]:
+        """Every offer known without touching the network: per provider its cache (any age),
+        else its bundled catalog rows."""
+        return self.collector().collect(mode=Mode.OFFLINE).offers
 
     def refresh(
         self, providers: Sequence[str] | None = None, *, on_progress: Progress | None = None

@@ -2,28 +2,46 @@
 
 Criteria (benefit = larger is better, cost = smaller is better):
 
-============== ======= ==========================================================
-name           kind    value
-============== ======= ==========================================================
-price          cost    ``price_per_hour_usd`` (whole offer)
-price_per_gpu  cost    ``price_per_gpu_hour_usd``
-vram           benefit total GPU memory, GiB (``gpu_count * gpu_memory_gib``)
-tflops         benefit total dense BF16 (else FP16, else FP32) TFLOPS, from the GPU registry
-reliability    benefit ``reliability`` (0–1) as the provider reports it
-availability   benefit available 1.0, limited 0.6, unknown 0.5, unavailable 0.0
-bandwidth      benefit total memory bandwidth, GB/s, from the GPU registry
-============== ======= ==========================================================
+================== ======= =====================================================================
+name               kind    value
+================== ======= =====================================================================
+price              cost    ``price_per_hour_usd`` (whole offer)
+price_per_gpu      cost    ``price_per_gpu_hour_usd``
+vram               benefit GPU memory of the whole offer, GiB
+vram_per_gpu       benefit ``gpu_memory_gib``
+tflops             benefit dense BF16 (else FP16, else FP32) TFLOPS of the whole offer (registry)
+tflops_per_gpu     benefit the same per GPU
+bandwidth          benefit memory bandwidth of the whole offer, GB/s (registry)
+bandwidth_per_gpu  benefit the same per GPU
+tflops_per_usd     benefit TFLOPS per $/h (the same per GPU and per offer): performance per dollar
+vram_per_usd       benefit GiB per $/h: memory per dollar
+reliability        benefit ``reliability`` (0–1) as the provider reports it
+availability       benefit available 1.0, limited 0.6, unknown 0.5, unavailable 0.0
+on_demand          benefit 1 for on-demand capacity, 0 for spot (interruptible)
+================== ======= =====================================================================
 
-Missing values: a missing value is replaced by the worst value observed in that column
-(unknown is never rewarded). A criterion missing for every offer is dropped and its weight
-spread over the others; if every weighted criterion is dropped, all scores are 0.5.
+Scaling: every criterion is a ratio quantity with a natural zero, so TOPSIS's vector
+normalisation compares offers by relative differences. Prices span two orders of magnitude
+($0.14/h to $98/h in one listing); fed as dollars, a $98/h box would squeeze every cheap offer
+together near the ideal. So the two price criteria enter TOPSIS as what a dollar buys,
+``1 / price`` (hours per dollar, a benefit): $0.14 and $0.28 are far apart, as a customer sees
+them, while $50 and $98 boxes sit close together near the anti-ideal.
+
+Missing values: a missing (or non-finite, or for a price non-positive) value is replaced by
+the worst value observed in that column (unknown is never rewarded). A criterion
+missing for every offer is dropped and its weight spread over the others; if every weighted
+criterion is dropped, all scores are 0.5.
+
+Presets feed TOPSIS different criteria depending on whether the query states how many GPUs
+it needs (`gpubroker.ranking.filters.states_gpu_count`): without a count, offers compete per
+GPU (a bigger box earns no rank for its size); with one, totals matter.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gpubroker import gpus
 from gpubroker.errors import UsageError
@@ -32,10 +50,21 @@ from gpubroker.models import Availability, Offer
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
+    """One thing offers are compared on.
+
+    Attributes:
+        name: what ``--weights`` calls it.
+        benefit: True when larger is better.
+        value: the raw value for an offer (None when unknown).
+        description: one line for help and docs.
+        per_dollar: a price that enters TOPSIS as ``1 / x`` (what a dollar buys), a benefit.
+    """
+
     name: str
     benefit: bool
     value: Callable[[Offer], float | None]
     description: str
+    per_dollar: bool = False
 
 
 AVAILABILITY_SCORES = {
@@ -50,51 +79,173 @@ def _spec(offer: Offer) -> gpus.GPUSpec | None:
     return gpus.GPUS.get(offer.gpu_model)
 
 
-def _total_tflops(offer: Offer) -> float | None:
+def tflops_per_gpu(offer: Offer) -> float | None:
+    """Dense BF16/FP16/FP32 TFLOPS of one GPU of the offer, from the registry."""
     spec = _spec(offer)
-    per_gpu = gpus.tflops(spec) if spec else None
+    return gpus.tflops(spec) if spec else None
+
+
+def _total_tflops(offer: Offer) -> float | None:
+    per_gpu = tflops_per_gpu(offer)
     return per_gpu * offer.gpu_count if per_gpu is not None else None
 
 
-def _total_bandwidth(offer: Offer) -> float | None:
+def _bandwidth_per_gpu(offer: Offer) -> float | None:
     spec = _spec(offer)
-    if spec is None or spec.bandwidth_gbps is None:
-        return None
-    return spec.bandwidth_gbps * offer.gpu_count
+    return None if spec is None else spec.bandwidth_gbps
+
+
+def _total_bandwidth(offer: Offer) -> float | None:
+    per_gpu = _bandwidth_per_gpu(offer)
+    return None if per_gpu is None else per_gpu * offer.gpu_count
+
+
+def _tflops_per_usd(offer: Offer) -> float | None:
+    per_gpu = tflops_per_gpu(offer)
+    return None if per_gpu is None else per_gpu / offer.price_per_gpu_hour_usd
+
+
+def _vram_per_usd(offer: Offer) -> float | None:
+    memory = offer.gpu_memory_gib
+    return None if memory is None else memory / offer.price_per_gpu_hour_usd
 
 
 CRITERIA: dict[str, Criterion] = {
     c.name: c
     for c in (
-        Criterion("price", False, lambda o: o.price_per_hour_usd, "offer price, $/h"),
-        Criterion("price_per_gpu", False, lambda o: o.price_per_gpu_hour_usd, "price per GPU, $/h"),
-        Criterion("vram", True, lambda o: o.total_gpu_memory_gib, "total GPU memory, GiB"),
-        Criterion("tflops", True, _total_tflops, "total dense BF16/FP16 TFLOPS"),
+        Criterion("price", False, lambda o: o.price_per_hour_usd, "offer price, $/h", True),
+        Criterion(
+            "price_per_gpu", False, lambda o: o.price_per_gpu_hour_usd, "price per GPU, $/h", True
+        ),
+        Criterion("vram", True, lambda o: o.total_gpu_memory_gib, "GPU memory of the offer, GiB"),
+        Criterion("vram_per_gpu", True, lambda o: o.gpu_memory_gib, "memory per GPU, GiB"),
+        Criterion("tflops", True, _total_tflops, "dense BF16/FP16 TFLOPS of the offer"),
+        Criterion("tflops_per_gpu", True, tflops_per_gpu, "dense BF16/FP16 TFLOPS per GPU"),
+        Criterion("bandwidth", True, _total_bandwidth, "memory bandwidth of the offer, GB/s"),
+        Criterion("bandwidth_per_gpu", True, _bandwidth_per_gpu, "bandwidth per GPU, GB/s"),
+        Criterion("tflops_per_usd", True, _tflops_per_usd, "TFLOPS per $/h"),
+        Criterion("vram_per_usd", True, _vram_per_usd, "GiB of GPU memory per $/h"),
         Criterion("reliability", True, lambda o: o.reliability, "provider-reported reliability"),
         Criterion(
-            "availability", True, lambda o: AVAILABILITY_SCORES[o.availability], "stock level"
+            "availability",
+            True,
+            lambda o: AVAILABILITY_SCORES[o.availability],
+            "stock level",
         ),
-        Criterion("bandwidth", True, _total_bandwidth, "total memory bandwidth, GB/s"),
+        Criterion("on_demand", True, lambda o: 0.0 if o.spot else 1.0, "1 on-demand, 0 spot"),
     )
 }
 
-PRESETS: dict[str, dict[str, float]] = {
-    "cost": {"price": 0.5, "price_per_gpu": 0.2, "vram": 0.1, "tflops": 0.1, "availability": 0.1},
-    "balanced": {
-        "price": 0.3,
-        "vram": 0.2,
-        "tflops": 0.25,
-        "reliability": 0.1,
-        "availability": 0.15,
-    },
-    "performance": {
-        "tflops": 0.4,
-        "bandwidth": 0.2,
-        "vram": 0.2,
-        "price": 0.1,
-        "availability": 0.1,
-    },
-    "reliability": {"reliability": 0.4, "availability": 0.3, "price": 0.2, "vram": 0.1},
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A named ranking: the criteria it weighs, per GPU or in total.
+
+    Attributes:
+        name: what ``--optimize`` calls it.
+        summary: one line for help and docs.
+        per_gpu: weights when the query states no GPU count (offers compete per GPU).
+        totals: weights once the query states a count (``min_gpus``, ``--gpu H100:8``).
+        spot_last: every on-demand offer ranks above every spot (interruptible) one.
+    """
+
+    name: str
+    summary: str
+    per_gpu: Mapping[str, float]
+    totals: Mapping[str, float]
+    spot_last: bool = False
+
+    def weights(self, counted: bool = False) -> dict[str, float]:
+        """The weights for a query that does (``counted``) or does not state a GPU count."""
+        return dict(self.totals if counted else self.per_gpu)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """What `gpubroker.ranking.rank` needs: resolved weights and ordering rules.
+
+    Attributes:
+        weights: criterion -> weight (positive).
+        spot_last: rank every on-demand offer above every spot one.
+        preset: the preset these come from, None for explicit weights.
+        counted: the query stated a GPU count (totals were used).
+    """
+
+    weights: dict[str, float]
+    spot_last: bool = False
+    preset: str | None = None
+    counted: bool = False
+
+
+def _preset(
+    name: str, summary: str, per_gpu: dict[str, float], *, spot_last: bool = False
+) -> Preset:
+    # The totals variant swaps each per-GPU criterion for its whole-offer twin.
+    twins = {"price_per_gpu": "price", "vram_per_gpu": "vram", "tflops_per_gpu": "tflops",
+             "bandwidth_per_gpu": "bandwidth"}  # fmt: skip
+    totals = {twins.get(k, k): v for k, v in per_gpu.items()}
+    return Preset(name, summary, per_gpu, totals, spot_last)
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "cost",
+            "the cheapest offer ($/h of the whole offer) first",
+            {"price": 1.0},
+            {"price": 1.0},
+        ),
+        _preset(
+            "balanced",
+            "price, speed and memory per GPU, with reliability, stock and spot risk",
+            {
+                "price_per_gpu": 0.35,
+                "tflops_per_gpu": 0.2,
+                "vram_per_gpu": 0.15,
+                "reliability": 0.1,
+                "availability": 0.1,
+                "on_demand": 0.1,
+            },
+        ),
+        _preset(
+            "performance",
+            "the fastest GPUs first: TFLOPS, bandwidth and memory, price a little",
+            {
+                "tflops_per_gpu": 0.4,
+                "bandwidth_per_gpu": 0.2,
+                "vram_per_gpu": 0.2,
+                "price_per_gpu": 0.05,
+                "reliability": 0.05,
+                "availability": 0.05,
+                "on_demand": 0.05,
+            },
+        ),
+        _preset(
+            "reliability",
+            "on-demand before spot, then reliability and stock",
+            {
+                "reliability": 0.4,
+                "availability": 0.25,
+                "on_demand": 0.15,
+                "price_per_gpu": 0.1,
+                "vram_per_gpu": 0.1,
+            },
+            spot_last=True,
+        ),
+        _preset(
+            "value",
+            "performance per dollar: TFLOPS and memory per $/h",
+            {
+                "tflops_per_usd": 0.5,
+                "vram_per_usd": 0.2,
+                "price_per_gpu": 0.1,
+                "availability": 0.1,
+                "reliability": 0.05,
+                "on_demand": 0.05,
+            },
+        ),
+    )
 }
 DEFAULT_PRESET = "balanced"
 
@@ -128,37 +279,81 @@ def parse_weights(text: str) -> dict[str, float]:
     return weights
 
 
-def resolve_weights(preset: str | None, weights: Mapping[str, float] | None) -> dict[str, float]:
-    """Explicit weights win over a preset; default preset is ``balanced``."""
+def _check_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    for name, value in weights.items():
+        if name not in CRITERIA:
+            raise UsageError(f"unknown criterion {name!r}; valid: {', '.join(CRITERIA)}")
+        if not math.isfinite(value) or value < 0:
+            raise UsageError(f"weight for {name} must be a finite number ≥ 0, got {value}")
+    chosen = {k: float(v) for k, v in weights.items() if v > 0}
+    if not chosen:
+        raise UsageError("at least one weight must be positive")
+    return chosen
+
+
+def resolve_ranking(
+    preset: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    *,
+    counted: bool = False,
+) -> Ranking:
+    """Explicit weights win over a preset; the default preset is ``balanced``.
+
+    Args:
+        preset: a name from `PRESETS`, case-insensitive.
+        weights: explicit criterion weights (no ordering rules apply to them).
+        counted: the query states how many GPUs it needs (see `filters.states_gpu_count`);
+            presets then weigh whole-offer totals instead of per-GPU values.
+
+    Raises:
+        UsageError: unknown preset or criterion, or invalid weights.
+    """
     if weights:
-        for name, value in weights.items():
-            if name not in CRITERIA:
-                raise UsageError(f"unknown criterion {name!r}; valid: {', '.join(CRITERIA)}")
-            if not math.isfinite(value) or value < 0:
-                raise UsageError(f"weight for {name} must be a finite number ≥ 0, got {value}")
-        chosen = {k: float(v) for k, v in weights.items() if v > 0}
-        if not chosen:
-            raise UsageError("at least one weight must be positive")
-        return chosen
+        return Ranking(_check_weights(weights), counted=counted)
     name = (preset or DEFAULT_PRESET).lower()
     if name not in PRESETS:
         raise UsageError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
-    return dict(PRESETS[name])
+    chosen = PRESETS[name]
+    return Ranking(chosen.weights(counted), chosen.spot_last, name, counted)
+
+
+def resolve_weights(preset: str | None, weights: Mapping[str, float] | None) -> dict[str, float]:
+    """The weights `resolve_ranking` picks for a query without a GPU count."""
+    return resolve_ranking(preset, weights).weights
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionMatrix:
-    """Imputed values for the active criteria, ready for TOPSIS."""
+    """Imputed values for the active criteria, ready for TOPSIS.
+
+    Attributes:
+        criteria: the active criteria, in weight order.
+        weights: their weights.
+        rows: one row per offer: imputed values, prices as ``1 / price`` (see `benefit`).
+        raw: the values before imputation and inversion (None = unknown).
+        dropped: criteria missing for every offer.
+    """
 
     criteria: list[Criterion]
     weights: list[float]
     rows: list[list[float]]
     raw: list[list[float | None]]
-    dropped: list[str]
+    dropped: list[str] = field(default_factory=list)
+
+    @property
+    def benefit(self) -> list[bool]:
+        """Per column, larger is better: true of every benefit and of every inverted price."""
+        return [c.benefit or c.per_dollar for c in self.criteria]
+
+
+def _usable(crit: Criterion, value: float | None) -> bool:
+    if value is None or not math.isfinite(value):
+        return False
+    return value > 0 if crit.per_dollar else True
 
 
 def build_matrix(offers: Sequence[Offer], weights: Mapping[str, float]) -> DecisionMatrix:
-    """Evaluate criteria on offers, impute missing values, drop all-missing criteria."""
+    """Evaluate criteria on offers, impute missing values, scale, drop all-missing criteria."""
     active: list[Criterion] = []
     active_w: list[float] = []
     columns: list[list[float | None]] = []
@@ -168,18 +363,19 @@ def build_matrix(offers: Sequence[Offer], weights: Mapping[str, float]) -> Decis
             continue
         crit = CRITERIA[name]
         col = [crit.value(o) for o in offers]
-        if offers and all(v is None for v in col):
+        if offers and not any(_usable(crit, v) for v in col):
             dropped.append(name)
             continue
         active.append(crit)
         active_w.append(weight)
         columns.append(col)
-    imputed: list[list[float]] = []
+    scaled: list[list[float]] = []
     for crit, col in zip(active, columns, strict=True):
-        present = [v for v in col if v is not None]
+        present = [float(v) for v in col if v is not None and _usable(crit, v)]
         worst = (min(present) if crit.benefit else max(present)) if present else 0.0
-        imputed.append([worst if v is None else float(v) for v in col])
-    rows = [[imputed[j][i] for j in range(len(active))] for i in range(len(offers))]
+        filled = [float(v) if v is not None and _usable(crit, v) else worst for v in col]
+        scaled.append([1.0 / v for v in filled] if crit.per_dollar else filled)
+    rows = [[scaled[j][i] for j in range(len(active))] for i in range(len(offers))]
     raw = [[columns[j][i] for j in range(len(active))] for i in range(len(offers))]
     return DecisionMatrix(active, active_w, rows, raw, dropped)
 

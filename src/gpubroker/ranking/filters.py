@@ -18,7 +18,12 @@ The `--where` language::
 Units on memory fields: GB and GiB are both read as GiB (vendors market binary sizes in
 "GB": an "80 GB" H100 has 80 GiB), TB/TiB as 1024 GiB, MB/MiB as 1/1024 GiB.
 GPU names (``gpu``) go through the registry, so ``gpu in [h100, a100]`` matches every H100
-and A100 model.
+and A100 model. A name the registry does not know matches offers whose GPU has that name,
+case- and space-insensitively (providers list models before any registry knows them).
+
+GPU requests in ``Query.gpus`` may carry a count in SkyPilot's syntax: ``H100:8`` means
+offers with exactly eight H100s. A count, or ``min_gpus``, states the need: ranking then
+weighs whole-offer totals (`states_gpu_count`).
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gpubroker import gpus
-from gpubroker.errors import QuerySyntaxError, UsageError, clip
+from gpubroker.errors import QuerySyntaxError, UnknownGPUError, UsageError, clip
 from gpubroker.models import Offer, Query
 from gpubroker.ranking.criteria import CRITERIA
 
@@ -287,7 +293,7 @@ class _Parser:
             raise self.error(tok, "expected true or false")
         if field.kind == "gpu":
             try:
-                return frozenset(spec.name for spec in gpus.resolve_query(text))
+                return resolve_gpu_name(text)
             except UsageError as exc:
                 raise QuerySyntaxError(
                     f"where: bad expression at {clip(tok.text)!r} (position {tok.pos + 1}): {exc}",
@@ -309,10 +315,10 @@ def _membership(
 
         return (lambda o: not in_range(o)) if negate else in_range
     if field.kind == "gpu":
-        names: frozenset[str] = frozenset().union(*values)
+        wanted_gpus: list[GpuMatch] = list(values)
 
         def gpu_in(o: Offer) -> bool:
-            return o.gpu_model in names
+            return any(m.matches(o) for m in wanted_gpus)
 
         return (lambda o: not gpu_in(o)) if negate else gpu_in
     wanted = set(values)
@@ -334,10 +340,8 @@ def _compare(field: Field, op: str, value: Any, tok: Token) -> Predicate:
                 op,
                 tok.pos,
             )
-        names = value
-        return (
-            (lambda o: o.gpu_model not in names) if op == "!=" else (lambda o: o.gpu_model in names)
-        )
+        gpu: GpuMatch = value
+        return (lambda o: not gpu.matches(o)) if op == "!=" else gpu.matches
     if field.kind in ("text", "bool") and op not in ("=", "==", "!="):
         raise QuerySyntaxError(
             f"where: {op!r} at position {tok.pos + 1} needs a numeric field",
@@ -366,23 +370,148 @@ def parse_where(text: str) -> Predicate:
     return _Parser(text).parse()
 
 
-def resolve_gpu_names(names: list[str]) -> frozenset[str]:
-    """Canonical model names for the names in ``Query.gpus`` (comma lists allowed)."""
-    out: set[str] = set()
-    for item in names:
+def gpu_name_key(name: str) -> str:
+    """A GPU name compared case- and space-insensitively (``RTX 4060 Ti`` = ``rtx_4060ti``)."""
+    return re.sub(r"[\s_\-]+", "", name).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class GpuMatch:
+    """What one requested GPU name matches.
+
+    Attributes:
+        text: the name as given.
+        models: canonical registry names it means (empty for a name the registry lacks).
+        raw_key: for such a name, the key (`gpu_name_key`) offers' GPU names are compared on.
+        suggestions: registry names close to an unknown name.
+    """
+
+    text: str
+    models: frozenset[str]
+    raw_key: str | None = None
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return self.raw_key is None
+
+    def matches(self, offer: Offer) -> bool:
+        if self.raw_key is None:
+            return offer.gpu_model in self.models
+        return gpu_name_key(offer.gpu_model) == self.raw_key
+
+
+def resolve_gpu_name(name: str) -> GpuMatch:
+    """Resolve one GPU name through the registry; an unknown name matches by name.
+
+    Raises:
+        AmbiguousGPUError: the name is a prefix of models from several families.
+    """
+    try:
+        return GpuMatch(name, frozenset(spec.name for spec in gpus.resolve_query(name)))
+    except UnknownGPUError as exc:
+        return GpuMatch(name, frozenset(), gpu_name_key(name), tuple(exc.suggestions))
+
+
+@dataclass(frozen=True, slots=True)
+class GpuRequest:
+    """One item of ``Query.gpus``: a GPU name and, in SkyPilot's syntax, a count.
+
+    Attributes:
+        gpu: what the name matches.
+        count: exact number of GPUs wanted (``H100:8``), or None for any.
+    """
+
+    gpu: GpuMatch
+    count: int | None = None
+
+    def matches(self, offer: Offer) -> bool:
+        return (self.count is None or offer.gpu_count == self.count) and self.gpu.matches(offer)
+
+
+def _split_count(item: str) -> tuple[str, int | None]:
+    name, sep, count = item.rpartition(":")
+    if not sep:
+        return item.strip(), None
+    name, count = name.strip(), count.strip()
+    if not name or not count.isdigit() or int(count) < 1:
+        raise UsageError(
+            f"gpus: bad GPU request {item.strip()!r}: expected NAME or NAME:COUNT"
+            " with a whole COUNT ≥ 1 (e.g. H100:8)",
+            param="gpus",
+        )
+    return name, int(count)
+
+
+def parse_gpu_requests(items: list[str]) -> list[GpuRequest]:
+    """Parse ``Query.gpus`` (comma lists allowed, ``NAME:COUNT`` per item).
+
+    Raises:
+        UsageError: a malformed count or an ambiguous name.
+    """
+    requests: list[GpuRequest] = []
+    for item in items:
         for part in item.split(","):
             if part.strip():
-                out.update(spec.name for spec in gpus.resolve_query(part.strip()))
-    return frozenset(out)
+                name, count = _split_count(part)
+                requests.append(GpuRequest(resolve_gpu_name(name), count))
+    return requests
 
 
-def compile_query(query: Query) -> Predicate:
-    """One predicate for every filter of the query (raises UsageError on bad input)."""
+def resolve_gpu_names(names: list[str]) -> frozenset[str]:
+    """Canonical model names for the names in ``Query.gpus`` (unknown names add none)."""
+    return frozenset(m for r in parse_gpu_requests(names) for m in r.gpu.models)
+
+
+def states_gpu_count(query: Query) -> bool:
+    """True when the query says how many GPUs it needs (``min_gpus`` or ``NAME:COUNT``).
+
+    Ranking presets then weigh whole-offer totals; otherwise offers compete per GPU.
+    """
+    if query.min_gpus is not None:
+        return True
+    return any(_split_count(part)[1] is not None for item in query.gpus
+               for part in item.split(",") if part.strip())  # fmt: skip
+
+
+def gpu_notes(query: Query) -> list[str]:
+    """One note per requested GPU name the registry does not know (matched by name)."""
+    notes = []
+    for request in parse_gpu_requests(normalise_query(query).gpus):
+        if not request.gpu.known:
+            hint = request.gpu.suggestions
+            tail = f" (registry names near it: {', '.join(hint)})" if hint else ""
+            notes.append(
+                f"GPU {clip(request.gpu.text)!r} is not in the registry: matching offers by that"
+                f" name{tail}"
+            )
+    return notes
+
+
+STALE_AFTER = timedelta(days=183)
+"""A price observed longer ago than this (about six months) is stale."""
+
+
+def is_stale(offer: Offer, now: datetime) -> bool:
+    """True when the offer's price was observed more than `STALE_AFTER` before ``now``."""
+    return now - offer.observed_at > STALE_AFTER
+
+
+def compile_query(query: Query, *, now: datetime | None = None) -> Predicate:
+    """One predicate for every filter of the query (raises UsageError on bad input).
+
+    Args:
+        query: the filters.
+        now: the clock for ``max_age_days`` (default: the current time).
+    """
     query = normalise_query(query)
     checks: list[Predicate] = []
     if query.gpus:
-        names = resolve_gpu_names(query.gpus)
-        checks.append(lambda o: o.gpu_model in names)
+        requests = parse_gpu_requests(query.gpus)
+        checks.append(lambda o: any(r.matches(o) for r in requests))
+    if query.max_age_days is not None:
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=query.max_age_days)
+        checks.append(lambda o: o.observed_at >= cutoff)
     if query.min_gpus is not None:
         n_min = query.min_gpus
         checks.append(lambda o: o.gpu_count >= n_min)
