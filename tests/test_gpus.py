@@ -196,6 +196,20 @@ PROVIDER_SPELLINGS: list[tuple[str, float | None, str]] = [
     ("Tesla P100-PCIE-16GB", None, "P100"),
     ("NVIDIA GeForce RTX 3080", None, "RTX3080"),
     ("NVIDIA GeForce RTX 4080", None, "RTX4080"),
+    # RunPod gpuTypes ids and display names, as recorded (issue 11)
+    ("NVIDIA GeForce RTX 3090 Ti", None, "RTX3090TI"),
+    ("RTX 3090 Ti", None, "RTX3090TI"),
+    ("NVIDIA RTX 4000 Ada Generation", None, "RTX4000-ADA"),
+    ("RTX 4000 Ada", None, "RTX4000-ADA"),
+    ("NVIDIA RTX 4000 SFF Ada Generation", None, "RTX4000-SFF-ADA"),
+    ("RTX 4000 Ada SFF", None, "RTX4000-SFF-ADA"),
+    ("NVIDIA RTX PRO 4000 Blackwell", None, "RTX-PRO-4000"),
+    ("RTX PRO 4000", None, "RTX-PRO-4000"),
+    # Vultr plan ids (vcg-mi325x-..., vbm-...-8-mi355x-gpu) and gpu_type spellings
+    ("MI325X", None, "MI325X"),
+    ("AMD_MI325X", None, "MI325X"),
+    ("MI355X", None, "MI355X"),
+    ("AMD Instinct MI355X", None, "MI355X"),
 ]
 
 
@@ -225,7 +239,7 @@ def test_own_names_and_aliases_normalize_to_the_spec(spec: GPUSpec) -> None:
         "   ",
         "NVIDIA",  # AWS p5en once reported only the vendor
         "RTX 4090 D",
-        "RTX 3090 Ti",
+        "RTX 3080 Ti",
         "RTX 4080 SUPER",
         "Quadro RTX 6000",
         "Radeon RX 7900 XTX",
@@ -381,9 +395,13 @@ RTX_CHOICES = [
     "A4500",
     "A5000",
     "A6000",
+    "RTX-PRO-4000",
     "RTX-PRO-6000",
     "RTX3080",
     "RTX3090",
+    "RTX3090TI",
+    "RTX4000-ADA",
+    "RTX4000-SFF-ADA",
     "RTX4080",
     "RTX4090",
     "RTX5090",
@@ -510,14 +528,16 @@ def test_search_by_architecture_is_case_and_space_insensitive() -> None:
     hopper = ["H200", "H200-NVL", "GH200", "H100-SXM", "H100-PCIE", "H100-NVL"]
     assert names(search(arch="hopper")) == hopper
     assert names(search(arch="HOPPER")) == hopper
-    assert names(search(arch="cdna3")) == ["MI300X"]
-    assert names(search(arch="CDNA 3")) == ["MI300X"]
+    assert names(search(arch="cdna3")) == ["MI300X", "MI325X"]
+    assert names(search(arch="CDNA 3")) == ["MI300X", "MI325X"]
     assert search(arch="kepler") == []
 
 
 def test_search_filters_combine_and_keep_registry_order() -> None:
-    assert names(search(vendor="AMD")) == ["MI300X"]
-    assert names(search(min_vram_gib=141)) == ["B200", "MI300X", "H200", "H200-NVL"]
+    assert names(search(vendor="AMD")) == ["MI300X", "MI355X", "MI325X"]
+    assert names(search(min_vram_gib=141)) == [
+        "B200", "MI300X", "MI355X", "MI325X", "H200", "H200-NVL",
+    ]  # fmt: skip
     big_ampere = names(search(arch="ampere", min_vram_gib=48))
     assert big_ampere == ["A100-80GB", "A100-80GB-PCIE", "A40", "A6000"]
     nvidia_96 = names(search(min_vram_gib=96, vendor="nvidia"))
@@ -619,6 +639,12 @@ def test_mi300x_is_amd_without_compute_capability() -> None:
         ("P100", 16, None, None, None, "6.0"),
         ("RTX3080", 10, None, None, None, "8.6"),
         ("RTX4080", 16, None, None, None, "8.9"),
+        ("RTX3090TI", 24, 1008, None, None, "8.6"),
+        ("RTX4000-ADA", 20, 360, None, None, "8.9"),
+        ("RTX4000-SFF-ADA", 20, 280, None, None, "8.9"),
+        ("RTX-PRO-4000", 24, 672, None, None, "12.0"),
+        ("MI325X", 256, 6000, 1307.4, 163.4, None),
+        ("MI355X", 288, 8000, None, None, None),
     ],
 )
 def test_spec_table(

@@ -105,6 +105,14 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "T4": ("Tesla T4", "T4g"),
     "P100": ("Tesla P100",),
     "MI300X": ("AMD Instinct MI300X", "MI300X OAM"),
+    # RunPod's short display names for its "NVIDIA RTX 4000 SFF Ada Generation" and
+    # "NVIDIA RTX PRO 4000 Blackwell" ids.
+    "RTX4000-SFF-ADA": ("RTX 4000 SFF Ada Generation", "RTX 4000 Ada SFF"),
+    "RTX-PRO-4000": ("RTX PRO 4000",),
+    "RTX3090TI": ("GeForce RTX 3090 Ti", "3090 Ti"),
+    "RTX4000-ADA": ("RTX 4000 Ada Generation",),
+    "MI325X": ("AMD Instinct MI325X",),
+    "MI355X": ("AMD Instinct MI355X",),
 }
 
 
@@ -150,6 +158,13 @@ _SPECS: tuple[GPUSpec, ...] = (
     _spec(_N, "B200", "B200", "B200", "Blackwell", 180, "HBM3e", 8000, 2250, 2250, 80, "10.0"),
     _spec(_A, "MI300X", "MI300X", "MI300X", "CDNA 3", 192, "HBM3", 5300, 1307.4, 1307.4, 163.4,
           None),
+    # MI355X / MI325X (AMD Instinct datasheets): Vultr lists both as 8-GPU machines. MI325X is
+    # the MI300X compute die with 256 GB HBM3E at 6 TB/s; MI355X's tensor figures are left to
+    # the registry's next revision.
+    _spec(_A, "MI355X", "MI355X", "MI355X", "CDNA 4", 288, "HBM3e", 8000, None, None, None,
+          None),
+    _spec(_A, "MI325X", "MI325X", "MI325X", "CDNA 3", 256, "HBM3e", 6000, 1307.4, 1307.4, 163.4,
+          None),
     _spec(_N, "H200", "H200 SXM", "H200", "Hopper", 141, "HBM3e", 4800, 989, 989, 67, "9.0"),
     _spec(_N, "H200-NVL", "H200 NVL", "H200", "Hopper", 141, "HBM3e", 4800, 835, 835, 60, "9.0"),
     _spec(_N, "GH200", "GH200", "GH200", "Hopper", 96, None, None, None, None, None, "9.0"),
@@ -164,6 +179,10 @@ _SPECS: tuple[GPUSpec, ...] = (
           "8.0"),
     _spec(_N, "RTX-PRO-6000", "RTX PRO 6000 Blackwell", "RTX-PRO-6000", "Blackwell", 96, None,
           None, None, None, None, "12.0"),
+    # Workstation cards RunPod lists (NVIDIA product datasheets: memory, type, bandwidth, CC);
+    # throughput figures are left to the registry's next revision.
+    _spec(_N, "RTX-PRO-4000", "RTX PRO 4000 Blackwell", "RTX-PRO-4000", "Blackwell", 24,
+          "GDDR7", 672, None, None, None, "12.0"),
     _spec(_N, "RTX5090", "RTX 5090", "RTX5090", "Blackwell", 32, "GDDR7", 1792, 209.5, 209.5,
           104.8, "12.0"),
     _spec(_N, "L40S", "L40S", "L40S", "Ada", 48, "GDDR6", 864, 362, 362, 91.6, "8.9"),
@@ -171,6 +190,10 @@ _SPECS: tuple[GPUSpec, ...] = (
           None, "8.9"),
     _spec(_N, "L40", "L40", "L40", "Ada", 48, "GDDR6", 864, 181, 181, 90.5, "8.9"),
     _spec(_N, "A40", "A40", "A40", "Ampere", 48, None, 696, 149.7, 149.7, 37.4, "8.6"),
+    _spec(_N, "RTX4000-ADA", "RTX 4000 Ada", "RTX4000-ADA", "Ada", 20, "GDDR6", 360, None, None,
+          None, "8.9"),
+    _spec(_N, "RTX4000-SFF-ADA", "RTX 4000 SFF Ada", "RTX4000-SFF-ADA", "Ada", 20, "GDDR6", 280,
+          None, None, None, "8.9"),
     _spec(_N, "RTX4090", "RTX 4090", "RTX4090", "Ada", 24, "GDDR6X", 1008, 165.2, 165.2, 82.6,
           "8.9"),
     _spec(_N, "RTX4080", "RTX 4080", "RTX4080", "Ada", 16, None, None, None, None, None, "8.9"),
@@ -181,6 +204,8 @@ _SPECS: tuple[GPUSpec, ...] = (
     # A10G: AWS-only part without an NVIDIA datasheet; the reference marks its figures "~".
     _spec(_N, "A10G", "A10G", "A10G", "Ampere", 24, "GDDR6", 600, 70, 70, 31.5, "8.6"),
     _spec(_N, "A30", "A30", "A30", "Ampere", 24, None, None, None, None, None, "8.0"),
+    _spec(_N, "RTX3090TI", "RTX 3090 Ti", "RTX3090TI", "Ampere", 24, "GDDR6X", 1008, None, None,
+          None, "8.6"),
     _spec(_N, "RTX3090", "RTX 3090", "RTX3090", "Ampere", 24, "GDDR6X", 936, 71, 71, 35.6,
           "8.6"),
     _spec(_N, "RTX3080", "RTX 3080", "RTX3080", "Ampere", 10, None, None, None, None, None,
