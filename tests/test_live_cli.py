@@ -18,6 +18,7 @@ RUNPOD = "https://api.runpod.io/graphql"
 LAMBDA = "https://cloud.lambda.ai/api/v1/instance-types"
 AZURE = "https://prices.azure.com/api/retail/prices"
 VULTR = "https://api.vultr.com/v2"
+TENSORDOCK = "https://dashboard.tensordock.com/api/v2/locations"
 
 
 def vast(request: httpx.Request) -> httpx.Response:
@@ -42,6 +43,11 @@ def routes(http_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch) -> resp
     )
     http_mock.get(AZURE, name="azure").mock(
         return_value=httpx.Response(503, text="<html>busy</html>", headers={"Retry-After": "0"})
+    )
+    # TensorDock is asked without a key and refuses: no credentials, like the providers
+    # that are never asked without one.
+    http_mock.get(TENSORDOCK, name="tensordock").mock(
+        return_value=httpx.Response(401, json={"message": "Unauthorized"})
     )
     # Vultr answers with an empty listing: ok, zero offers.
     empty = {"meta": {"total": 0, "links": {"next": "", "prev": ""}}}
