@@ -24,7 +24,6 @@ non-GPU ones (``vCPU``, ``RAM``, inference models) are simply never joined.
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from typing import Any, ClassVar
@@ -47,8 +46,6 @@ from gpubroker.providers.base import (
     make_offer,
     row_id,
 )
-
-_log = logging.getLogger(__name__)
 
 _REGION_SUFFIX = re.compile(r"-\d+$")
 _SPOT_SUFFIX = re.compile(r"-spot$", re.IGNORECASE)

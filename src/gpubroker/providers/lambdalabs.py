@@ -13,7 +13,6 @@ Lambda has no spot market.
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from typing import Any, ClassVar
@@ -35,8 +34,6 @@ from gpubroker.providers.base import (
     country_from_place,
     make_offer,
 )
-
-_log = logging.getLogger(__name__)
 
 _DESCRIPTION = re.compile(r"^(\d+)x (?:Tesla )?(.+) \((\d+) GB(?: ([^)]+))?\)")
 _GPU_DESCRIPTION = re.compile(r"^(?:Tesla )?(.+) \((\d+) GB(?: ([^)]+))?\)")

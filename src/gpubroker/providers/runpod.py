@@ -29,7 +29,6 @@ become `ProviderResponseError`.
 
 from __future__ import annotations
 
-import logging
 import threading
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -52,8 +51,6 @@ from gpubroker.providers.base import (
     make_offer,
     row_id,
 )
-
-_log = logging.getLogger(__name__)
 
 Cloud = Literal["secure", "community"]
 CLOUDS: tuple[Cloud, ...] = ("secure", "community")

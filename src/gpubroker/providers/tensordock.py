@@ -19,7 +19,6 @@ counted skip (no price, malformed; a malformed location counts once).
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,8 +41,6 @@ from gpubroker.providers.base import (
     missing_credentials_error,
     row_id,
 )
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,6 @@ bid search: no ``min_bid``), listed twice, malformed.
 
 from __future__ import annotations
 
-import logging
 import threading
 from datetime import datetime
 from typing import Any, ClassVar
@@ -43,8 +42,6 @@ from gpubroker.providers.base import (
     make_offer,
     row_id,
 )
-
-_log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 3000
 # GB of disk the search prices in (Vast's own default); ``dph_total`` includes it.
