@@ -378,3 +378,13 @@ def test_fetch_reports_skips_of_both_searches(
 
     assert result.skipped == {"no CPU count": 2, "no price": 1}
     assert_accounted(2 * len(payload["offers"]), result)
+
+
+@pytest.mark.parametrize("price", [float("nan"), float("inf"), -0.5])
+def test_a_price_that_is_not_a_positive_number_is_a_counted_skip(price: float) -> None:
+    row = load_fixture("vastai", "bundles_recorded.json")["offers"][0]
+    skips = Skips("vastai")
+    assert (
+        parse_offers({"offers": [{**row, "dph_total": price}]}, observed_at=NOW, skips=skips) == []
+    )
+    assert skips.as_dict() == {"no price": 1}
