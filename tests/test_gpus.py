@@ -196,6 +196,17 @@ PROVIDER_SPELLINGS: list[tuple[str, float | None, str]] = [
     ("Tesla P100-PCIE-16GB", None, "P100"),
     ("NVIDIA GeForce RTX 3080", None, "RTX3080"),
     ("NVIDIA GeForce RTX 4080", None, "RTX4080"),
+    # RunPod gpuTypes ids and display names, as recorded (issue 11)
+    ("NVIDIA GeForce RTX 3090 Ti", None, "RTX3090TI"),
+    ("NVIDIA RTX 4000 Ada Generation", None, "RTX4000-ADA"),
+    ("RTX 4000 Ada", None, "RTX4000-ADA"),
+    ("NVIDIA RTX 4000 SFF Ada Generation", None, "RTX4000-SFF-ADA"),
+    ("RTX 4000 Ada SFF", None, "RTX4000-SFF-ADA"),
+    ("RTX PRO 4000", None, "RTX-PRO-4000"),
+    # Vultr plan ids (vcg-mi325x-..., vbm-...-8-mi355x-gpu) and gpu_type spellings
+    ("MI325X", None, "MI325X"),
+    ("AMD_MI325X", None, "MI325X"),
+    ("MI355X", None, "MI355X"),
     # Vast.ai gpu_name values (and the underscore spelling its CLI uses)
     ("RTX PRO 6000 S", None, "RTX-PRO-6000-SERVER"),
     ("RTX_PRO_6000_WS", None, "RTX-PRO-6000-WS"),

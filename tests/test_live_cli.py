@@ -18,6 +18,7 @@ RUNPOD = "https://api.runpod.io/graphql"
 LAMBDA = "https://cloud.lambda.ai/api/v1/instance-types"
 AZURE = "https://prices.azure.com/api/retail/prices"
 VULTR = "https://api.vultr.com/v2"
+TENSORDOCK = "https://dashboard.tensordock.com/api/v2/locations"
 
 
 def vast(request: httpx.Request) -> httpx.Response:
@@ -42,6 +43,11 @@ def routes(http_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch) -> resp
     )
     http_mock.get(AZURE, name="azure").mock(
         return_value=httpx.Response(503, text="<html>busy</html>", headers={"Retry-After": "0"})
+    )
+    # TensorDock is asked without a key and refuses: no credentials, like the providers
+    # that are never asked without one.
+    http_mock.get(TENSORDOCK, name="tensordock").mock(
+        return_value=httpx.Response(401, json={"message": "Unauthorized"})
     )
     # Vultr answers with an empty listing: ok, zero offers.
     empty = {"meta": {"total": 0, "links": {"next": "", "prev": ""}}}
@@ -134,3 +140,57 @@ def test_refresh_then_history_and_providers(routes: respx.MockRouter) -> None:
     code, out, _ = invoke("providers", "--json")
     vast_row = next(r for r in json.loads(out) if r["provider"] == "vastai")
     assert vast_row["status"] == "ok" and vast_row["last_fetch_at"]
+
+
+# --- skipped rows, per provider and by reason (issue 11) ------------------------------------
+
+
+@pytest.fixture
+def vultr_recorded(routes: respx.MockRouter) -> respx.MockRouter:
+    routes["vultr"].mock(
+        return_value=httpx.Response(200, json=load_fixture("vultr", "plans_recorded.json"))
+    )
+    routes["vultr-metal"].mock(
+        return_value=httpx.Response(200, json=load_fixture("vultr", "plans_metal_recorded.json"))
+    )
+    return routes
+
+
+VULTR_SKIPPED = {"fractional GPU": 3, "no GPU": 4, "no location": 1}
+
+
+def test_refresh_json_shows_offers_and_skips_by_reason_per_provider(
+    vultr_recorded: respx.MockRouter,
+) -> None:
+    code, out, _ = invoke("offers", "refresh", "--provider", "vultr,runpod", "--format", "json")
+    assert code == 0
+    statuses = {s["provider"]: s for s in json.loads(out)}
+    assert statuses["vultr"]["status"] == "ok"
+    assert statuses["vultr"]["count"] > 0
+    assert statuses["vultr"]["skipped"] == VULTR_SKIPPED
+    assert statuses["runpod"]["skipped"] == {"not on community cloud": 1}  # MI300X
+
+    # The same counts stay with the provider: in `providers` and behind cached searches.
+    code, out, _ = invoke("providers", "--json")
+    vultr = next(r for r in json.loads(out) if r["provider"] == "vultr")
+    assert vultr["skipped"] == VULTR_SKIPPED
+
+
+def test_refresh_table_reads_skips_as_counts_and_reasons(
+    vultr_recorded: respx.MockRouter,
+) -> None:
+    code, out, _ = invoke("offers", "refresh", "--provider", "vultr")
+    assert code == 0
+    assert "8 (4 no GPU, 3 fractional GPU, 1 no location)" in out
+    code, out, _ = invoke("providers")
+    assert "8 (4 no GPU, 3 fractional GPU, 1 no location)" in out
+
+
+def test_debug_names_each_skipped_row(vultr_recorded: respx.MockRouter) -> None:
+    code, _, err = invoke("--debug", "offers", "refresh", "--provider", "vultr")
+    assert code == 0
+    assert "debug: vultr: skipped 'vc2-1c-1gb': no GPU" in err
+    assert "debug: vultr: skipped 'vcg-mi325x-252c-2872g-1536vram': no location" in err
+    # Without --debug, no row ids.
+    code, _, err = invoke("offers", "refresh", "--provider", "vultr")
+    assert code == 0 and "skipped 'vc2-1c-1gb'" not in err

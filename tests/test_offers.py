@@ -90,6 +90,7 @@ class FakeBase(Provider):
     result: ClassVar[list[Offer] | BaseException] = []
     sleep_s: ClassVar[float] = 0.0
     truncated: ClassVar[bool] = False
+    skipped: ClassVar[dict[str, int]] = {}
     calls: ClassVar[list[float]]
     stop: ClassVar[threading.Event]
 
@@ -99,7 +100,7 @@ class FakeBase(Provider):
             type(self).stop.wait(self.sleep_s)
         if isinstance(self.result, BaseException):
             raise self.result
-        return FetchResult(list(self.result), truncated=self.truncated)
+        return FetchResult(list(self.result), truncated=self.truncated, skipped=self.skipped)
 
 
 FakeFactory = Callable[..., type[FakeBase]]
@@ -116,6 +117,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFactory]:
         result: list[Offer] | BaseException | None = None,
         sleep_s: float = 0.0,
         truncated: bool = False,
+        skipped: dict[str, int] | None = None,
         credentials: tuple[CredentialSpec, ...] = (),
     ) -> type[FakeBase]:
         cls = type(
@@ -126,6 +128,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFactory]:
                 "result": [] if result is None else result,
                 "sleep_s": sleep_s,
                 "truncated": truncated,
+                "skipped": skipped or {},
                 "credentials": credentials,
                 "calls": [],
                 "stop": stop,
@@ -488,6 +491,23 @@ def test_truncated_flag_propagates(fake: FakeFactory, store: Store, clock: Clock
     ]
     last = store.last_fetch("fake")
     assert last is not None and last["truncated"] == 1
+
+
+def test_skipped_rows_are_in_the_status_live_and_from_the_cache(
+    fake: FakeFactory, store: Store, clock: Clock
+) -> None:
+    fake("fake", result=TWO, skipped={"no GPU": 412, "no price": 3})
+    collector = make_collector(store, clock)
+
+    live = only(collector.collect(["fake"]))
+    assert (live.status, live.skipped) == (ProviderState.OK, {"no GPU": 412, "no price": 3})
+    last = store.last_fetch("fake")
+    assert last is not None and last["skipped"] == {"no GPU": 412, "no price": 3}
+
+    # Served from the cache: the status still says what the fetch behind it left out.
+    clock.advance(10)
+    cached = only(collector.collect(["fake"]))
+    assert (cached.status, cached.skipped) == (ProviderState.CACHED, {"no GPU": 412, "no price": 3})
 
 
 # --- concurrency and timeouts ----------------------------------------------------------------

@@ -20,7 +20,7 @@ Options:
                                   Output format.
   --json                          Same as --format json.
   --no-color                      No colours (NO_COLOR).
-  --debug                         Tracebacks on errors.
+  --debug                         Tracebacks on errors; skipped rows by id.
   --version                       Show the version.
   --install-completion            Install completion for the current shell.
   --show-completion               Show completion for the current shell, to copy

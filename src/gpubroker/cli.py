@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import sys
@@ -29,6 +31,33 @@ def _debug_enabled(ctx_obj: Any = None) -> bool:
     if isinstance(ctx_obj, AppState) and ctx_obj.debug:
         return True
     return os.environ.get(EnvVars.DEBUG, "").lower() in ("1", "true", "yes")
+
+
+class _DebugLog(logging.Handler):
+    """``--debug``: the library's log lines on stderr, prefixed ``debug:``.
+
+    Writes to whatever ``sys.stderr`` is when a line is emitted, so one handler serves every
+    invocation of a process (and of a test runner). Only the ``gpubroker`` loggers are shown:
+    their lines carry provider row ids, never request URLs or credentials.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(OSError, ValueError):  # stderr closed: nothing to tell
+            sys.stderr.write(f"debug: {self.format(record)}\n")
+
+
+def _log_debug(enabled: bool) -> None:
+    """Show (or stop showing) the library's debug log on stderr."""
+    logger = logging.getLogger("gpubroker")
+    ours = [h for h in logger.handlers if isinstance(h, _DebugLog)]
+    if enabled:
+        if not ours:
+            logger.addHandler(_DebugLog())
+        logger.setLevel(logging.DEBUG)
+    else:
+        for handler in ours:
+            logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
 
 
 def cli_message(exc: GpubrokerError) -> str:
@@ -112,7 +141,9 @@ def root(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR).")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Tracebacks on errors; skipped rows by id.")
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -129,6 +160,7 @@ def root(
     st.format = OutputFormat.JSON if as_json else fmt
     st.no_color = no_color or bool(os.environ.get(EnvVars.NO_COLOR))
     st.debug = debug
+    _log_debug(_debug_enabled(st))
 
 
 app.command("browse")(browse.browse)

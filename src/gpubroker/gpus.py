@@ -105,6 +105,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "RTX4090": ("RTX 4090", "GeForce RTX 4090", "4090"),
     "RTX4080": ("RTX 4080", "GeForce RTX 4080", "4080"),
     "RTX3090": ("RTX 3090", "GeForce RTX 3090", "3090"),
+    "RTX3090TI": ("GeForce RTX 3090 Ti", "3090 Ti"),
     "RTX3080": ("RTX 3080", "GeForce RTX 3080", "3080"),
     "V100": ("Tesla V100", "V100-SXM2-16GB", "V100-PCIE-16GB"),
     "V100-32GB": ("V100-SXM2-32GB", "V100-32G"),
@@ -144,6 +145,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "A5500": ("RTX A5500", "RTXA5500"),
     "RTX2000-ADA": ("RTX 2000 Ada Generation", "RTX 2000Ada"),
     "RTX4000-ADA": ("RTX 4000 Ada Generation", "RTX 4000Ada"),
+    # RunPod's "NVIDIA RTX 4000 SFF Ada Generation": a distinct, lower-power card.
+    "RTX4000-SFF-ADA": ("RTX 4000 SFF Ada Generation", "RTX 4000 Ada SFF", "RTX 4000 SFF Ada"),
     "RTX4500-ADA": ("RTX 4500 Ada Generation", "RTX 4500Ada"),
     "RTX5000-ADA": ("RTX 5000 Ada Generation", "RTX 5000Ada"),
     "RTX5880-ADA": ("RTX 5880 Ada Generation", "RTX 5880Ada"),
@@ -152,7 +155,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "RTX-PRO-6000-MAXQ": ("RTX PRO 6000 Blackwell Max-Q Workstation Edition", "RTX PRO 6000 MaxQ"),
     "RTX-PRO-5000": ("RTX PRO 5000 Blackwell",),
     "RTX-PRO-4500": ("RTX PRO 4500 Blackwell",),
-    "RTX-PRO-4000": ("RTX PRO 4000 Blackwell",),
+    "RTX-PRO-4000": ("RTX PRO 4000 Blackwell", "RTX PRO 4000"),
     "MI355X": ("AMD Instinct MI355X",),
     "MI325X": ("AMD Instinct MI325X",),
     "MI250X": ("AMD Instinct MI250X",),
@@ -375,6 +378,10 @@ _SPECS: tuple[GPUSpec, ...] = (
     _spec(_N, "RTX4000-ADA", "RTX 4000 Ada", "RTX4000-ADA", "Ada",
           20.0, "GDDR6", 360.0, 106.9, 106.9, 26.73, "8.9",
           "https://www.techpowerup.com/gpu-specs/rtx-4000-ada-generation.c4171 (tensor "
+          "FP16/BF16 = 4x FP32 (Ada pro))"),
+    _spec(_N, "RTX4000-SFF-ADA", "RTX 4000 SFF Ada", "RTX4000-SFF-ADA", "Ada",
+          20.0, "GDDR6", 280.0, 76.7, 76.7, 19.17, "8.9",
+          "https://www.techpowerup.com/gpu-specs/rtx-4000-sff-ada-generation.c4139 (tensor "
           "FP16/BF16 = 4x FP32 (Ada pro))"),
     _spec(_N, "RTX2000-ADA", "RTX 2000 Ada", "RTX2000-ADA", "Ada",
           16.0, "GDDR6", 256.0, 48.0, 48.0, 12.0, "8.9",

@@ -59,6 +59,31 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+def skipped_text(skipped: Mapping[str, int] | None) -> str:
+    """Skipped rows for a table cell: the total, then the reasons, most frequent first.
+
+    ``{"no price": 1, "no GPU": 4}`` → ``5 (4 no GPU, 1 no price)``; cut short on a narrow
+    terminal, the total still shows.
+    """
+    if not skipped:
+        return ""
+    ranked = sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+    reasons = ", ".join(f"{count} {reason}" for reason, count in ranked)
+    return f"{sum(skipped.values())} ({reasons})"
+
+
+#: `offers refresh` columns a narrow terminal hides first; the skipped reasons shrink instead.
+REFRESH_DROPPABLE = ("age_s", "truncated", "latency_ms")
+
+
+def fetch_table_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Cells of per-provider fetch rows (`offers refresh` statuses) for a table."""
+    return [
+        {k: skipped_text(v) if k == "skipped" else cell_text(v) for k, v in row.items()}
+        for row in rows
+    ]
+
+
 def write_data(
     rows: Sequence[Mapping[str, Any]],
     fmt: OutputFormat,
@@ -537,12 +562,12 @@ def render_providers(
         if row.get("latency_ms") is not None:
             cell["latency_ms"] = f"{row['latency_ms']:.0f}"
         skipped = row.get("skipped") or {}
-        cell["skipped"] = str(sum(skipped.values())) if isinstance(skipped, dict) else ""
+        # The total first: cut short on a narrow terminal, the cell still says how many.
+        cell["skipped"] = skipped_text(skipped) if isinstance(skipped, dict) else ""
         cells.append(cell)
     write_data(
         rows, fmt, headers=PROVIDER_HEADERS, table_rows=cells, out=stream, no_color=no_color,
-        droppable=["label", "latency_ms", "needs_auth", "live", "skipped", "last_fetch_at",
-                   "count"],
+        droppable=["label", "latency_ms", "needs_auth", "live", "last_fetch_at", "count"],
         keep=["provider", "status"],
     )  # fmt: skip
 

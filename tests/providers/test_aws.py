@@ -34,8 +34,10 @@ from gpubroker.providers.aws import (
     parse_prices,
     parse_spot,
 )
+from gpubroker.providers.base import Skips
 from gpubroker.remote import translate_errors
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted
 
 NOW = datetime(2026, 8, 20, 12, 0, tzinfo=UTC)
 TYPE_FILTERS = [{"Name": "instance-type", "Values": list(INSTANCE_TYPE_PATTERNS)}]
@@ -241,7 +243,12 @@ def test_fetch_gives_exact_offers_and_sends_exact_requests() -> None:
 def test_rhel_item_and_unpriced_types_never_become_offers() -> None:
     stubs = Stubs()
     stub_region(stubs, "us-east-1")
-    offers = by_id(provider(client_factory=stubs.factory).fetch(make_client()).offers)
+    result = provider(client_factory=stubs.factory).fetch(make_client())
+    offers = by_id(result.offers)
+    # Every instance type of the region is accounted for: g6f.large is a GPU slice, the
+    # Arm g5g.xlarge has neither an on-demand price nor a spot quote.
+    assert result.skipped == {"fractional GPU": 1, "no price": 1}
+    assert_accounted(sum(len(p["InstanceTypes"]) for p in instance_type_pages()), result)
     # the RHEL product in the fixture costs 0.0001: a lax filter would have picked it
     assert offers["aws:g4dn.xlarge:us-east-1:ondemand"].price_per_hour_usd == 0.526
     assert not any(o.instance_type in ("g5g.xlarge", "g6f.large") for o in offers.values())
@@ -492,6 +499,7 @@ def test_parse_instance_types_skips_bad_and_gpu_less_entries() -> None:
     nameless = {"VCpuInfo": {"DefaultVCpus": 4}}
     zero_gpus = copy.deepcopy(good) | {"InstanceType": "g6f.xlarge"}  # no GpuPartitionSize given
     zero_gpus["GpuInfo"]["Gpus"][0]["Count"] = 0
+    skips = Skips("aws")
     specs = parse_instance_types(
         [
             {
@@ -505,9 +513,16 @@ def test_parse_instance_types_skips_bad_and_gpu_less_entries() -> None:
                     good,
                 ]
             }
-        ]
+        ],
+        skips=skips,
     )
     assert list(specs) == ["g5.xlarge"]
+    assert skips.as_dict() == {
+        "fractional GPU": 1,
+        "malformed": 3,
+        "no GPU": 1,
+        "unknown GPU": 1,
+    }
 
 
 def test_parse_prices_values_and_filters() -> None:

@@ -16,7 +16,9 @@ from gpubroker.http import make_client
 from gpubroker.models import Availability, Offer
 from gpubroker.providers import azure
 from gpubroker.providers.azure import DEFAULT_REGIONS, AzureProvider, build_filter, parse_offers
+from gpubroker.providers.base import Skips
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted, unresolved
 
 URL = "https://prices.azure.com/api/retail/prices"
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -55,6 +57,7 @@ def test_two_pages_give_exact_offers(http_mock: respx.MockRouter) -> None:
         "azure:Standard_NC24ads_A100_v4:eastus:spot",
         "azure:Standard_NC4as_T4_v3:eastus:ondemand",
         "azure:Standard_NC64as_T4_v3:northeurope:spot",
+        "azure:Standard_NC8ads_A10_v4:eastus:ondemand",
         "azure:Standard_ND96isr_H100_v5:eastus:ondemand",
         "azure:Standard_ND96isr_H200_v5:westeurope:ondemand",
         "azure:Standard_NV36ads_A10_v5:eastus:ondemand",
@@ -189,6 +192,10 @@ def test_max_pages_guard_sets_truncated(http_mock: respx.MockRouter) -> None:
         ("Standard_NV36ads_A10_v5", ("A10 24GB", 1, 36, 440)),
         ("Standard_NV72ads_A10_v5", ("A10 24GB", 2, 72, 880)),
         ("Standard_ND96isr_MI300X_v5", ("MI300X 192GB", 8, 96, 1850)),
+        # NC A10 v4 (issue 11): Azure's Resource SKUs give 1, 1 and 2 GPUs.
+        ("Standard_NC8ads_A10_v4", ("A10 24GB", 1, 8, 100)),
+        ("Standard_NC16ads_A10_v4", ("A10 24GB", 1, 16, 200)),
+        ("Standard_NC32ads_A10_v4", ("A10 24GB", 2, 32, 400)),
     ],
 )
 def test_sku_table(sku: str, expected: tuple[str, int, int, int]) -> None:
@@ -203,8 +210,8 @@ def test_sku_table(sku: str, expected: tuple[str, int, int, int]) -> None:
         "Standard_NV6ads_A10_v5",  # 1/6 of an A10
         "Standard_NV12ads_A10_v5",
         "Standard_NV18ads_A10_v5",
-        "Standard_NC8ads_A10_v4",  # not in the table: skipped, not guessed
         "Standard_NC12ads_A100_v4",  # known family, unknown size
+        "Standard_NC64ads_A10_v4",  # known family, unknown size
         "Standard_NP10s",
         "Standard_D4s_v5",
     ],
@@ -220,20 +227,16 @@ def test_parse_skips_bad_items_and_keeps_good_ones() -> None:
     windows = dict(items[0], productName="Virtual Machines NCads A100 v4 Series Windows")
     reservation = dict(items[0], type="Reservation", retailPrice=1.0)
     items += [windows, reservation, "not an object", {"armSkuName": "Standard_NC6s_v3"}]
-    skipped: list[str] = []
-    offers = parse_offers(items, observed_at=NOW, skipped=skipped)
-    assert len(offers) == 7
-    assert sorted(skipped) == sorted(
-        [
-            "Standard_NV6ads_A10_v5: fractional GPU",
-            "Standard_NC8ads_A10_v4: unknown GPU size",
-            "malformed item",  # retailPrice "n/a"
-            "Standard_NC24ads_A100_v4: not a Linux hourly USD price",
-            "Standard_NC24ads_A100_v4: not a Linux hourly USD price",
-            "malformed item",
-            "malformed item",
-        ]
-    )
+    skips = Skips("azure")
+    offers = parse_offers(items, observed_at=NOW, skips=skips)
+    assert len(offers) == 8  # the NC8ads A10 v4 is now known
+    assert skips.as_dict() == {
+        "duplicate": 1,  # the dearer NC24ads A100 v4 meter of page 2
+        "fractional GPU": 1,  # NV6ads A10 v5
+        "malformed": 3,  # retailPrice "n/a", a string, an item without fields
+        "not a Linux hourly USD price": 2,  # Windows, Reservation
+    }
+    assert_accounted(len(items), skips)
     prices = {o.id: o.price_per_hour_usd for o in offers}
     assert prices["azure:Standard_NC24ads_A100_v4:eastus:ondemand"] == 3.673
 
@@ -358,3 +361,49 @@ def test_duplicate_meters_keep_the_cheapest_in_any_order() -> None:
     for items in ([dear, cheap], [cheap, dear]):
         (offer,) = parse_offers(items, observed_at=NOW)
         assert offer.price_per_hour_usd == 3.5
+
+
+# --- fidelity: NC A10 v4 and the recorded answer (issue 11) -----------------------------
+
+
+def test_recorded_answer_every_item_is_an_offer_or_a_counted_skip() -> None:
+    items = load_fixture("azure", "prices_recorded.json")["Items"]
+    skips = Skips("azure")
+    offers = parse_offers(items, observed_at=NOW, skips=skips)
+
+    assert_accounted(len(items), skips)
+    assert skips.as_dict() == {
+        "duplicate": 1,  # the older, dearer NC16ads A10 v4 meter
+        "fractional GPU": 1,
+        "no price": 1,
+        "not a Linux hourly USD price": 2,  # DevTest and Low Priority meters
+        "unknown shape": 2,  # NVv3 (M60) and NGads V620: not in the size table
+    }
+    assert unresolved(offers) == set()
+
+
+def test_nc_a10_v4_sizes_are_offered() -> None:
+    offers = parse_offers(load_fixture("azure", "prices_recorded.json")["Items"], observed_at=NOW)
+    a10 = sorted(
+        (o.id, o.gpu_model, o.gpu_count, o.vcpus, o.ram_gib, o.price_per_hour_usd)
+        for o in offers
+        if o.instance_type and o.instance_type.endswith("_A10_v4")
+    )
+    assert a10 == [
+        ("azure:Standard_NC16ads_A10_v4:eastus:ondemand", "A10", 1, 16, 200, 1.816),
+        ("azure:Standard_NC32ads_A10_v4:eastus:ondemand", "A10", 2, 32, 400, 3.632),
+        ("azure:Standard_NC32ads_A10_v4:westeurope:ondemand", "A10", 2, 32, 400, 3.996),
+        ("azure:Standard_NC32ads_A10_v4:westeurope:spot", "A10", 2, 32, 400, 0.7992),
+        ("azure:Standard_NC8ads_A10_v4:eastus:ondemand", "A10", 1, 8, 100, 0.908),
+        ("azure:Standard_NC8ads_A10_v4:eastus:spot", "A10", 1, 8, 100, 0.1816),
+    ]
+
+
+def test_fetch_reports_skips(http_mock: respx.MockRouter) -> None:
+    http_mock.get(URL).mock(
+        return_value=httpx.Response(200, json=load_fixture("azure", "prices_recorded.json"))
+    )
+    with make_client(sleep=lambda s: None) as c:
+        result = provider().fetch(c)
+    assert sum(result.skipped.values()) == 7
+    assert_accounted(len(load_fixture("azure", "prices_recorded.json")["Items"]), result)

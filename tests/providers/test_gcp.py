@@ -22,6 +22,7 @@ from gpubroker.errors import (
     ProviderTimeoutError,
 )
 from gpubroker.models import Availability, Offer
+from gpubroker.providers.base import Skips
 from gpubroker.providers.gcp import (
     DEFAULT_REGIONS,
     MACHINE_TYPES,
@@ -32,6 +33,7 @@ from gpubroker.providers.gcp import (
     parse_offers,
 )
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 URL = "https://cloudbilling.googleapis.com/v1/services/6F81-5844-456A/skus"
@@ -252,16 +254,35 @@ def test_page_token_loop_is_bounded(http_mock: respx.MockRouter, client: httpx.C
     assert len(result.offers) == 8
 
 
-def test_unusable_skus_are_skipped_and_counted() -> None:
-    skipped: list[str] = []
-    offers = parse_offers(all_skus(), observed_at=NOW, skipped=skipped)
+def test_every_sku_is_kept_or_skipped_by_reason(caplog: pytest.LogCaptureFixture) -> None:
+    skips = Skips("gcp")
+    with caplog.at_level(logging.DEBUG, logger="gpubroker.providers"):
+        offers = parse_offers(all_skus(), observed_at=NOW, skips=skips)
     assert len(offers) == 36
-    # G2 RAM priced per GiB-month, a SKU without pricingInfo, a SKU whose units is "zero"
-    assert sorted(skipped) == [
-        "A008-B008-C008: unexpected unit 'GiBy.mo'",
-        "malformed SKU",
-        "malformed SKU",
-    ]
+    assert_accounted(len(all_skus()), skips)
+    assert skips.as_dict() == {
+        # a SKU without pricingInfo, a SKU whose units is "zero"
+        "malformed": 2,
+        # T4 (an N1 accelerator), N1 cores, local SSD
+        "not a GPU machine part": 3,
+        # DWS, calendar-mode reservation, 1-year commitment, sole tenancy, reserved RAM
+        "other pricing": 5,
+        # G2 RAM priced per GiB-month
+        "unexpected unit": 1,
+    }
+    assert "gcp: skipped 'A008-B008-C008 (GiBy.mo)': unexpected unit" in caplog.messages
+
+
+def test_fetch_reports_skips_by_reason(http_mock: respx.MockRouter, client: httpx.Client) -> None:
+    http_mock.get(URL).mock(side_effect=two_pages)
+    result = provider().fetch(client)
+    assert result.skipped == {
+        "malformed": 2,
+        "not a GPU machine part": 3,
+        "other pricing": 5,
+        "unexpected unit": 1,
+    }
+    assert_accounted(len(all_skus()), result)
 
 
 def test_all_three_parts_are_needed() -> None:

@@ -18,6 +18,7 @@ from gpubroker.errors import (
     ProviderTimeoutError,
 )
 from gpubroker.models import Availability
+from gpubroker.providers.base import Skips
 from gpubroker.providers.hyperstack import (
     HyperstackProvider,
     country_for_region,
@@ -25,6 +26,7 @@ from gpubroker.providers.hyperstack import (
     parse_pricebook,
 )
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted, unresolved
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 BASE = "https://infrahub-api.nexgencloud.com/v1"
@@ -59,7 +61,11 @@ def test_fetch_joins_flavors_with_pricebook(
     flavors_route, pricebook_route = mock_both(http_mock)
 
     with caplog.at_level(logging.INFO, logger="gpubroker.providers.hyperstack"):
-        offers = provider().fetch(client).offers
+        result = provider().fetch(client)
+    offers = result.offers
+    assert result.skipped == {"no GPU": 1, "no price": 1}
+    flavors = load_fixture("hyperstack", "flavors.json")["data"]
+    assert_accounted(sum(len(g["flavors"]) for g in flavors), result)
 
     # n1-cpu-small has no GPU; L40 is priced 0 in the price book, so it is unpriced.
     assert [(o.id, o.instance_type) for o in offers] == [
@@ -107,7 +113,6 @@ def test_fetch_joins_flavors_with_pricebook(
         "ephemeral_disk_gb": 0.0,
         "discount_applied": True,
     }
-    assert "hyperstack: skipped 0 malformed and 1 unpriced flavor(s)" in caplog.messages
 
     for route in (flavors_route, pricebook_route):
         assert route.call_count == 1
@@ -157,8 +162,9 @@ def test_malformed_flavors_are_skipped_and_counted(caplog: pytest.LogCaptureFixt
         {"name": "H100-80G-PCIe", "value": 1.9},
     ]
     payload = load_fixture("hyperstack", "flavors_partly_malformed.json")
-    with caplog.at_level(logging.INFO, logger="gpubroker.providers.hyperstack"):
-        offers = parse_offers(payload, book, observed_at=NOW)
+    skips = Skips("hyperstack")
+    with caplog.at_level(logging.DEBUG, logger="gpubroker.providers"):
+        offers = parse_offers(payload, book, observed_at=NOW, skips=skips)
     # A GPU the registry does not know is kept under its own name; a flavor without a region
     # or GPU name takes its group's.
     rows = [(o.id, o.gpu_name_raw, o.gpu_count, o.price_per_hour_usd, o.region) for o in offers]
@@ -168,7 +174,10 @@ def test_malformed_flavors_are_skipped_and_counted(caplog: pytest.LogCaptureFixt
         ("hyperstack:n3-H100x1:US-1:ondemand", "H100-80G-PCIe", 1, 1.9, "US-1"),
     ]  # fmt: skip
     assert offers[2].gpu_model == "H100-PCIE"
-    assert "hyperstack: skipped 4 malformed and 0 unpriced flavor(s)" in caplog.messages
+    # The group whose flavors are null counts once: its flavors cannot be counted.
+    assert skips.as_dict() == {"malformed": 4}
+    assert_accounted(4 + 1 + 1 + 1, skips)
+    assert "hyperstack: skipped 'n3-A100x2': malformed" in caplog.messages
 
 
 def test_missing_key_raises_before_any_request(
@@ -339,3 +348,69 @@ def test_provider_declares_required_key() -> None:
     assert [(c.field, c.env_var, c.required) for c in HyperstackProvider.credentials] == [
         ("api_key", "HYPERSTACK_API_KEY", True)
     ]
+
+
+# --- fidelity: spot flavors and the recorded answer (issue 11) --------------------------
+
+
+def recorded() -> tuple[Any, Any]:
+    return (
+        load_fixture("hyperstack", "flavors_recorded.json"),
+        load_fixture("hyperstack", "pricebook_recorded.json"),
+    )
+
+
+def test_recorded_answer_every_flavor_is_an_offer_or_a_counted_skip() -> None:
+    flavors, book = recorded()
+    skips = Skips("hyperstack")
+    offers = parse_offers(flavors, book, observed_at=NOW, skips=skips)
+
+    assert_accounted(sum(len(g["flavors"]) for g in flavors["data"]), skips)
+    assert skips.as_dict() == {"no GPU": 2, "no price": 1}  # A100-80G-SXM4: not in the book
+    assert unresolved(offers) == set()
+
+
+def test_spot_flavor_groups_are_spot_offers_at_their_own_price() -> None:
+    flavors, book = recorded()
+    offers = {o.instance_type: o for o in parse_offers(flavors, book, observed_at=NOW)}
+
+    spot = offers["n3-H100x1-spot"]
+    assert (spot.spot, spot.price_per_hour_usd, spot.gpu_model) == (True, 1.52, "H100-PCIE")
+    assert spot.id == "hyperstack:n3-H100x1-spot:CANADA-1:spot"
+    assert spot.gpu_name_raw == "H100-80G-PCIe"
+    on_demand = offers["n3-H100x1"]
+    assert (on_demand.spot, on_demand.price_per_hour_usd) == (False, 1.9)
+    # "L40-spot" is an L40 (not an L40S) sold as spot.
+    l40 = offers["n3-L40x1-spot"]
+    assert (l40.spot, l40.gpu_model, l40.price_per_hour_usd) == (True, "L40", 0.79)
+    assert [o.instance_type for o in offers.values() if o.spot] == [
+        "n3-H100x1-spot",
+        "n3-L40x1-spot",
+    ]
+
+
+def test_a_spot_flavor_is_never_priced_at_the_on_demand_rate() -> None:
+    flavors, book = recorded()
+    book = [e for e in book if not e["name"].endswith("-spot")]
+    skips = Skips("hyperstack")
+    offers = parse_offers(flavors, book, observed_at=NOW, skips=skips)
+    assert not [o for o in offers if o.spot]
+    assert skips.as_dict() == {"no GPU": 2, "no price": 3}
+
+
+def test_string_prices_and_zero_components_in_the_price_book() -> None:
+    _, book = recorded()
+    prices = parse_pricebook(book)
+    assert prices["H100-80G-PCIe"] == (1.9, False)
+    assert "vCPU" not in prices  # "0E-9"
+
+
+def test_fetch_reports_skips(http_mock: respx.MockRouter, client: httpx.Client) -> None:
+    flavors, book = recorded()
+    http_mock.get(FLAVORS).mock(return_value=httpx.Response(200, json=flavors))
+    http_mock.get(PRICEBOOK).mock(return_value=httpx.Response(200, json=book))
+
+    result = provider().fetch(client)
+
+    assert result.skipped == {"no GPU": 2, "no price": 1}
+    assert_accounted(sum(len(g["flavors"]) for g in flavors["data"]), result)

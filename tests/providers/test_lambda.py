@@ -18,6 +18,7 @@ from gpubroker.errors import (
     ProviderTimeoutError,
 )
 from gpubroker.models import Availability
+from gpubroker.providers.base import Skips
 from gpubroker.providers.lambdalabs import (
     LambdaProvider,
     country_for_region,
@@ -25,6 +26,7 @@ from gpubroker.providers.lambdalabs import (
     parse_offers,
 )
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted, unresolved
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 URL = "https://cloud.lambda.ai/api/v1/instance-types"
@@ -134,6 +136,14 @@ def test_gpu_from_description(
         ("asia-northeast-1", "Tokyo, Japan", "JP"),
         ("europe-central-1", None, None),
         ("me-west-1", "Somewhere", None),
+        # Regions Lambda describes by their country alone (issue 11).
+        ("europe-central-1", "Germany", "DE"),
+        ("asia-south-1", "India", "IN"),
+        ("me-west-1", "Israel", "IL"),
+        ("europe-south-1", "Italy", "IT"),
+        ("australia-southeast-1", "Australia", "AU"),
+        ("australia-east-1", "Sydney, Australia", "AU"),
+        ("us-east-3", "Washington D.C, USA", "US"),
     ],
 )
 def test_country_for_region(name: str, description: str | None, country: str | None) -> None:
@@ -153,10 +163,14 @@ def test_missing_key_raises_before_any_request(
 
 def test_malformed_entries_are_skipped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
     payload = load_fixture("lambda", "instance_types_partly_malformed.json")
-    with caplog.at_level(logging.INFO, logger="gpubroker.providers.lambdalabs"):
-        offers = parse_offers(payload, observed_at=NOW)
+    skips = Skips("lambda")
+    with caplog.at_level(logging.DEBUG, logger="gpubroker.providers"):
+        offers = parse_offers(payload, observed_at=NOW, skips=skips)
     assert [o.id for o in offers] == ["lambda:gpu_1x_a10:us-east-1:ondemand"]
-    assert "lambda: skipped 3 malformed instance type(s)" in caplog.messages
+    assert skips.as_dict() == {"malformed": 3}
+    assert_accounted(len(payload["data"]), skips)
+    assert all(m.endswith(": malformed") for m in caplog.messages)
+    assert len(caplog.messages) == 3
 
 
 def test_empty_listing_is_no_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
@@ -274,3 +288,31 @@ def test_provider_declares_required_key() -> None:
     assert [(c.field, c.env_var) for c in LambdaProvider.credentials] == [
         ("api_key", "LAMBDA_API_KEY")
     ]
+
+
+# --- fidelity: the recorded answer (issue 11) -------------------------------------------
+
+
+def test_recorded_answer_every_type_is_an_offer_or_a_counted_skip() -> None:
+    payload = load_fixture("lambda", "instance_types_recorded.json")
+    skips = Skips("lambda")
+    offers = parse_offers(payload, observed_at=NOW, skips=skips)
+
+    assert_accounted(len(payload["data"]), skips)
+    assert skips.as_dict() == {"no GPU": 1}
+    assert unresolved(offers) == set()
+    # Every region with capacity gets its country, also those described by a country alone.
+    countries = {o.region: o.country for o in offers if o.region}
+    assert countries == {
+        "us-east-1": "US",
+        "us-west-1": "US",
+        "us-west-3": "US",
+        "us-east-3": "US",
+        "us-south-1": "US",
+        "europe-central-1": "DE",
+        "asia-south-1": "IN",
+        "me-west-1": "IL",
+        "australia-southeast-1": "AU",
+        "asia-northeast-2": "JP",
+        "europe-south-1": "IT",
+    }

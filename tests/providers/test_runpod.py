@@ -18,8 +18,10 @@ from gpubroker.errors import (
     ProviderTimeoutError,
 )
 from gpubroker.models import Availability
+from gpubroker.providers.base import Skips
 from gpubroker.providers.runpod import GPU_TYPES_QUERY, RunpodProvider, parse_offers
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted, unresolved
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 URL = "https://api.runpod.io/graphql"
@@ -123,6 +125,7 @@ def test_fetch_maps_both_clouds_on_demand_and_spot(
         "display_name": "H100 SXM",
         "max_gpu_count": 8,
         "max_unreserved_gpu_count": 8,
+        "minimum_bid_per_gpu_usd": 1.75,
     }
     assert not any("specs_scaled_from_1_gpu" in o.extras for o in offers)
 
@@ -257,6 +260,7 @@ def test_fetch_adds_2_4_and_8_gpu_offers_within_each_clouds_max(
         "display_name": "H100 SXM",
         "max_gpu_count": 8,
         "max_unreserved_gpu_count": 8,
+        "minimum_bid_per_gpu_usd": 1.75,
         "specs_scaled_from_1_gpu": True,
     }
     assert eight.observed_at == NOW
@@ -429,8 +433,9 @@ def test_cloud_not_offered_and_unknown_placeholder_give_no_offers() -> None:
 
 def test_malformed_gpu_types_are_skipped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
     payload = load_fixture("runpod", "gpu_types_partly_malformed.json")
-    with caplog.at_level(logging.INFO, logger="gpubroker.providers.runpod"):
-        offers = parse_offers(payload, cloud="secure", observed_at=NOW)
+    skips = Skips("runpod")
+    with caplog.at_level(logging.DEBUG, logger="gpubroker.providers"):
+        offers = parse_offers(payload, cloud="secure", observed_at=NOW, skips=skips)
     assert [o.id for o in offers] == [
         "runpod:1x_NVIDIA_GeForce_RTX_4090:secure:ondemand",
         "runpod:1x_NVIDIA_GeForce_RTX_4090:secure:spot",
@@ -439,7 +444,14 @@ def test_malformed_gpu_types_are_skipped_and_counted(caplog: pytest.LogCaptureFi
         "runpod:4x_NVIDIA_GeForce_RTX_4090:secure:ondemand",
         "runpod:4x_NVIDIA_GeForce_RTX_4090:secure:spot",
     ]
-    assert "runpod: skipped 3 malformed GPU type(s)" in caplog.messages
+    assert skips.as_dict() == {"malformed": 3}
+    assert_accounted(len(payload["data"]["gpuTypes"]), skips)
+    # --debug names each skipped row: by its id, or by its place when it has none.
+    assert caplog.messages == [
+        "runpod: skipped 'NVIDIA H100 80GB HBM3': malformed",
+        "runpod: skipped '#2': malformed",
+        "runpod: skipped '#3': malformed",
+    ]
 
 
 def test_empty_gpu_types_is_no_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
@@ -558,3 +570,104 @@ def test_provider_declares_optional_key() -> None:
     assert [(c.field, c.env_var) for c in RunpodProvider.credentials] == [
         ("api_key", "RUNPOD_API_KEY")
     ]
+
+
+# --- fidelity: the recorded answer (issue 11) -------------------------------------------
+
+
+def recorded() -> dict[str, Any]:
+    return load_fixture("runpod", "gpu_types_recorded.json")  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("cloud", ["secure", "community"])
+def test_recorded_answer_every_row_is_an_offer_or_a_counted_skip(
+    cloud: Literal["secure", "community"],
+) -> None:
+    skips = Skips("runpod")
+    offers = parse_offers(recorded(), cloud=cloud, observed_at=NOW, skips=skips)
+
+    assert_accounted(len(recorded()["data"]["gpuTypes"]), skips)
+    assert offers
+    assert unresolved(offers) == set()
+
+
+def test_recorded_answer_skips_by_reason() -> None:
+    secure, community = Skips("runpod"), Skips("runpod")
+    parse_offers(recorded(), cloud="secure", observed_at=NOW, skips=secure)
+    parse_offers(recorded(), cloud="community", observed_at=NOW, skips=community)
+
+    # The MIG slice is a fraction of a B300; "unknown" is RunPod's placeholder type.
+    assert secure.as_dict() == {
+        "fractional GPU": 1,
+        "not on secure cloud": 2,
+        "unknown shape": 1,
+    }
+    # The MIG slice is Secure Cloud only.
+    assert community.as_dict() == {"not on community cloud": 4, "unknown shape": 1}
+
+
+@pytest.mark.parametrize(
+    ("gpu_id", "model"),
+    [
+        ("NVIDIA GeForce RTX 3090 Ti", "RTX3090TI"),
+        ("NVIDIA RTX 4000 Ada Generation", "RTX4000-ADA"),
+        ("NVIDIA RTX 4000 SFF Ada Generation", "RTX4000-SFF-ADA"),
+        ("NVIDIA RTX PRO 4000 Blackwell", "RTX-PRO-4000"),
+    ],
+)
+def test_real_gpu_type_ids_resolve_in_the_registry(gpu_id: str, model: str) -> None:
+    offers = [
+        o
+        for cloud in ("secure", "community")
+        for o in parse_offers(recorded(), cloud=cloud, observed_at=NOW)  # type: ignore[arg-type]
+        if o.instance_type == gpu_id
+    ]
+    assert offers
+    assert {o.gpu_model for o in offers} == {model}
+
+
+def test_spot_is_priced_from_the_spot_list_price_not_the_minimum_bid() -> None:
+    # Recorded: lowestPrice.minimumBidPrice equals the on-demand price (0.34), while the
+    # spot list prices are 0.50 (secure) and 0.20 (community).
+    def one_gpu(cloud: Literal["secure", "community"]) -> dict[bool, float]:
+        return {
+            o.spot: o.price_per_hour_usd
+            for o in parse_offers(recorded(), cloud=cloud, observed_at=NOW)
+            if o.instance_type == "NVIDIA GeForce RTX 4090" and o.gpu_count == 1
+        }
+
+    assert one_gpu("secure") == {False: 0.34, True: 0.5}
+    assert one_gpu("community") == {False: 0.34, True: 0.2}
+
+
+def test_no_spot_offer_without_a_spot_price() -> None:
+    payload = recorded()
+    gpu = next(g for g in payload["data"]["gpuTypes"] if g["id"] == "NVIDIA L4")
+    gpu["secureSpotPrice"] = None  # minimumBidPrice stays 0.44 (= on-demand)
+
+    offers = parse_offers(payload, cloud="secure", observed_at=NOW)
+
+    assert not [o for o in offers if o.instance_type == "NVIDIA L4" and o.spot]
+    assert [o for o in offers if o.instance_type == "NVIDIA L4" and not o.spot]
+
+
+def test_minimum_bid_is_kept_as_an_extra() -> None:
+    offers = parse_offers(recorded(), cloud="secure", observed_at=NOW)
+    rtx = next(o for o in offers if o.instance_type == "NVIDIA GeForce RTX 4090")
+    assert rtx.extras["minimum_bid_per_gpu_usd"] == 0.34
+
+
+def test_fetch_reports_skips_of_both_clouds(
+    http_mock: respx.MockRouter, client: httpx.Client
+) -> None:
+    http_mock.post(URL).mock(return_value=httpx.Response(200, json=recorded()))
+
+    result = provider().fetch(client)
+
+    assert result.skipped == {
+        "fractional GPU": 1,
+        "not on community cloud": 4,
+        "not on secure cloud": 2,
+        "unknown shape": 2,
+    }
+    assert_accounted(2 * len(recorded()["data"]["gpuTypes"]), result)

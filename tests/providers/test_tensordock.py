@@ -18,6 +18,7 @@ from gpubroker.errors import (
     ProviderTimeoutError,
 )
 from gpubroker.models import Availability
+from gpubroker.providers.base import Skips
 from gpubroker.providers.tensordock import (
     Shape,
     TensordockProvider,
@@ -25,6 +26,7 @@ from gpubroker.providers.tensordock import (
     parse_offers,
 )
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted, unresolved
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 URL = "https://dashboard.tensordock.com/api/v2/locations"
@@ -148,27 +150,42 @@ def test_country_code(country: str | None, code: str | None) -> None:
     assert country_code(country) == code
 
 
-def test_missing_key_raises_before_any_request(
+def test_without_a_key_locations_are_listed_anonymously(
     http_mock: respx.MockRouter, client: httpx.Client
 ) -> None:
+    # /locations may answer without a key (issue 11): then TensorDock lists without one.
     route = http_mock.get(URL).mock(return_value=listing())
+    offers = TensordockProvider(credentials={}, now=lambda: NOW).fetch(client).offers
+    assert [o.id for o in offers] == [o.id for o in parse_offers(listing().json(), observed_at=NOW)]
+    assert offers
+    assert route.call_count == 1
+    assert "authorization" not in route.calls.last.request.headers
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_without_a_key_a_refusal_is_missing_credentials(
+    http_mock: respx.MockRouter, client: httpx.Client, status: int
+) -> None:
+    http_mock.get(URL).mock(return_value=httpx.Response(status, json={"message": "Unauthorized"}))
     with pytest.raises(MissingCredentialsError) as info:
         TensordockProvider(credentials={}).fetch(client)
     assert info.value.exit_code == 4
     assert info.value.hint == "run `gpubroker keys set tensordock` or set TENSORDOCK_API_KEY"
-    assert route.call_count == 0
 
 
 def test_malformed_entries_are_skipped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
     payload = load_fixture("tensordock", "locations_partly_malformed.json")
-    with caplog.at_level(logging.INFO, logger="gpubroker.providers.tensordock"):
-        offers = parse_offers(payload, observed_at=NOW)
+    skips = Skips("tensordock")
+    with caplog.at_level(logging.DEBUG, logger="gpubroker.providers"):
+        offers = parse_offers(payload, observed_at=NOW, skips=skips)
     assert [o.id for o in offers] == [
         f"tensordock:geforcertx4090-pcie-24gb-1x:{AUSTIN}:ondemand",
         f"tensordock:geforcertx4090-pcie-24gb-4x:{AUSTIN}:ondemand",
     ]
-    # 3 bad GPUs in Austin, Winnipeg without "gpus", one location that is a list
-    assert "tensordock: skipped 5 malformed location/GPU entries" in caplog.messages
+    # 3 bad GPUs in Austin; Winnipeg without "gpus" and a location that is a list count once.
+    assert skips.as_dict() == {"malformed": 5}
+    assert_accounted(4 + 1 + 1, skips)
+    assert "tensordock: skipped 'h100-sxm5-80gb': malformed" in caplog.messages
 
 
 def test_free_gpu_is_dropped() -> None:
@@ -276,10 +293,25 @@ def test_base_url_override(
     assert route.call_count == 1
 
 
-def test_provider_declares_required_key() -> None:
+def test_provider_declares_optional_key() -> None:
     assert TensordockProvider.name == "tensordock"
     assert TensordockProvider.label == "TensorDock"
-    assert TensordockProvider.needs_auth() is True
+    assert TensordockProvider.needs_auth() is False
     assert [(c.field, c.env_var) for c in TensordockProvider.credentials] == [
         ("api_key", "TENSORDOCK_API_KEY")
     ]
+
+
+# --- fidelity: the recorded answer (issue 11) -------------------------------------------
+
+
+def test_recorded_answer_every_gpu_entry_is_an_offer_or_a_counted_skip() -> None:
+    payload = load_fixture("tensordock", "locations_recorded.json")
+    skips = Skips("tensordock")
+    offers = parse_offers(payload, observed_at=NOW, skips=skips)
+
+    rows = sum(len(loc["gpus"]) for loc in payload["data"]["locations"])
+    assert_accounted(rows, skips)
+    assert skips.as_dict() == {"no price": 1}  # the L40 placeholder priced 0
+    assert unresolved(offers) == set()
+    assert {o.country for o in offers} == {"US", "CA", "CZ"}

@@ -19,8 +19,10 @@ from gpubroker.errors import (
 )
 from gpubroker.models import Availability
 from gpubroker.providers import vastai
+from gpubroker.providers.base import Skips
 from gpubroker.providers.vastai import VastaiProvider, parse_offers
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted, unresolved
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 URL = "https://console.vast.ai/api/v0/bundles/"
@@ -178,12 +180,15 @@ def test_empty_listing_is_no_offers(http_mock: respx.MockRouter, client: httpx.C
 
 def test_malformed_rows_are_skipped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
     payload = load_fixture("vastai", "bundles_partly_malformed.json")
+    skips = Skips("vastai")
 
-    with caplog.at_level(logging.INFO, logger="gpubroker.providers.vastai"):
-        offers = parse_offers(payload, observed_at=NOW)
+    with caplog.at_level(logging.DEBUG, logger="gpubroker.providers"):
+        offers = parse_offers(payload, observed_at=NOW, skips=skips)
 
     assert [o.id for o in offers] == ["vastai:21873645:ondemand"]
-    assert "vastai: skipped 3 malformed offer(s)" in caplog.messages
+    assert skips.as_dict()["malformed"] == 3
+    assert_accounted(len(payload["offers"]), skips)
+    assert len([m for m in caplog.messages if m.endswith(": malformed")]) == 3
 
 
 def test_spot_price_uses_storage_cost_when_total_is_missing() -> None:
@@ -195,7 +200,18 @@ def test_spot_price_uses_storage_cost_when_total_is_missing() -> None:
 
 @pytest.mark.parametrize(
     ("geolocation", "country"),
-    [("Texas, US", "US"), ("Quebec, CA", "CA"), ("us", None), ("Sweden", None), (None, None)],
+    [
+        ("Texas, US", "US"),
+        ("Quebec, CA", "CA"),
+        ("South Korea, KR", "KR"),
+        (", CA", "CA"),
+        ("us", "US"),
+        # A geolocation that is only a country (issue 11).
+        ("Norway", "NO"),
+        ("Sweden", "SE"),
+        ("Texas", None),
+        (None, None),
+    ],
 )
 def test_country_from_geolocation(geolocation: str | None, country: str | None) -> None:
     assert vastai._country(geolocation) == country
@@ -313,3 +329,62 @@ def test_provider_declares_optional_key() -> None:
     assert [(c.field, c.env_var) for c in VastaiProvider.credentials] == [
         ("api_key", "VAST_API_KEY")
     ]
+
+
+# --- fidelity: the recorded answer (issue 11) -------------------------------------------
+
+
+@pytest.mark.parametrize("spot", [False, True])
+def test_recorded_answer_every_row_is_an_offer_or_a_counted_skip(spot: bool) -> None:
+    payload = load_fixture("vastai", "bundles_recorded.json")
+    skips = Skips("vastai")
+    offers = parse_offers(payload, observed_at=NOW, spot=spot, skips=skips)
+
+    assert_accounted(len(payload["offers"]), skips)
+    assert unresolved(offers) == set()
+    # The host without a CPU count cannot be sized; the bid search needs a min_bid.
+    expected = {"no CPU count": 1, **({"no price": 1} if spot else {})}
+    assert skips.as_dict() == expected
+
+
+def test_recorded_geolocations_get_their_country() -> None:
+    offers = parse_offers(load_fixture("vastai", "bundles_recorded.json"), observed_at=NOW)
+    assert {o.extras["offer_id"]: o.country for o in offers} == {
+        5006600: "NO",  # "Norway"
+        43731730: "US",
+        43731731: "SE",
+        44012210: "KR",
+        44012211: None,  # no geolocation
+        44012212: None,  # "Texas": a region, no country
+        44012214: "CZ",
+    }
+
+
+def test_a_row_listed_twice_is_one_offer_and_one_counted_duplicate() -> None:
+    row = load_fixture("vastai", "bundles_recorded.json")["offers"][0]
+    skips = Skips("vastai")
+    offers = parse_offers({"offers": [row, row]}, observed_at=NOW, skips=skips)
+    assert len(offers) == 1
+    assert (skips.kept, skips.as_dict()) == (1, {"duplicate": 1})
+
+
+def test_fetch_reports_skips_of_both_searches(
+    http_mock: respx.MockRouter, client: httpx.Client
+) -> None:
+    payload = load_fixture("vastai", "bundles_recorded.json")
+    http_mock.post(URL).mock(return_value=httpx.Response(200, json=payload))
+
+    result = provider().fetch(client)
+
+    assert result.skipped == {"no CPU count": 2, "no price": 1}
+    assert_accounted(2 * len(payload["offers"]), result)
+
+
+@pytest.mark.parametrize("price", [float("nan"), float("inf"), -0.5])
+def test_a_price_that_is_not_a_positive_number_is_a_counted_skip(price: float) -> None:
+    row = load_fixture("vastai", "bundles_recorded.json")["offers"][0]
+    skips = Skips("vastai")
+    assert (
+        parse_offers({"offers": [{**row, "dph_total": price}]}, observed_at=NOW, skips=skips) == []
+    )
+    assert skips.as_dict() == {"no price": 1}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import Skips
 from gpubroker.providers.verda import VerdaProvider, parse_offers
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted, unresolved
 
 BASE = "https://api.verda.com/v1"
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -266,7 +268,7 @@ def test_empty_listing_is_empty(http_mock: respx.MockRouter) -> None:
         assert provider().fetch(c).offers == []
 
 
-def test_malformed_items_are_skipped_good_ones_kept() -> None:
+def test_malformed_items_are_skipped_good_ones_kept(caplog: pytest.LogCaptureFixture) -> None:
     types: list[Any] = load_fixture("verda", "instance_types.json")
     types += [
         "garbage",
@@ -279,21 +281,23 @@ def test_malformed_items_are_skipped_good_ones_kept() -> None:
     locations: list[Any] = load_fixture("verda", "locations.json")
     locations.append({"name": "Nowhere"})
     skips = Skips("verda")
-    offers = parse_offers(
-        types,
-        observed_at=NOW,
-        availability=availability,
-        spot_availability=load_fixture("verda", "spot_availability.json"),
-        locations=locations,
-        skips=skips,
-    )
+    with caplog.at_level(logging.DEBUG, logger="gpubroker"):
+        offers = parse_offers(
+            types,
+            observed_at=NOW,
+            availability=availability,
+            spot_availability=load_fixture("verda", "spot_availability.json"),
+            locations=locations,
+            skips=skips,
+        )
     assert len(offers) == 8
-    assert skips.as_dict() == {
-        "malformed availability entry": 1,
-        "malformed instance type": 4,
-        "malformed location": 1,
-        "no GPU": 1,
-    }
+    # Rows of the listing are counted; a bad availability or location entry only costs a
+    # region or a country, so it is logged rather than counted.
+    assert skips.as_dict() == {"malformed": 4, "no GPU": 1}
+    assert_accounted(len(types), skips)
+    assert "verda: skipped '1X.1V': malformed" in caplog.messages
+    assert "verda: ignored malformed availability entry '#2'" in caplog.messages
+    assert "verda: ignored malformed location '#3'" in caplog.messages
 
 
 def test_numeric_prices_zero_spot_and_unknown_location() -> None:
@@ -378,3 +382,44 @@ def test_class_shape() -> None:
         "VERDA_CLIENT_SECRET",
         True,
     )
+
+
+# --- fidelity: currency and the recorded answer (issue 11) ------------------------------
+
+
+def test_instance_types_are_asked_for_in_usd(http_mock: respx.MockRouter) -> None:
+    # Verda's own SDK sends currency=usd: without it an account billed in EUR gets EUR prices.
+    routes = mock_api(http_mock)
+    with client() as c:
+        provider().fetch(c)
+    assert dict(routes["types"].calls.last.request.url.params) == {"currency": "usd"}
+
+
+def test_a_price_in_another_currency_is_a_counted_skip() -> None:
+    item: dict[str, Any] = load_fixture("verda", "instance_types.json")[0]
+    skips = Skips("verda")
+    assert parse_offers([{**item, "currency": "eur"}], observed_at=NOW, skips=skips) == []
+    assert skips.as_dict() == {"price not in USD": 1}
+
+
+def test_recorded_answer_every_type_is_an_offer_or_a_counted_skip() -> None:
+    types = load_fixture("verda", "instance_types_recorded.json")["items"]
+    skips = Skips("verda")
+    offers = parse_offers(
+        types,
+        observed_at=NOW,
+        spot_availability=load_fixture("verda", "spot_availability_recorded.json"),
+        locations=load_fixture("verda", "locations.json"),
+        skips=skips,
+    )
+
+    assert_accounted(len(types), skips)
+    assert skips.as_dict() == {"no GPU": 1}
+    assert unresolved(offers) == set()
+    ada = [o for o in offers if o.instance_type == "1RTX6000ADA.10V"]
+    assert [(o.gpu_model, o.spot, o.region, o.price_per_hour_usd) for o in ada] == [
+        ("RTX6000-ADA", False, None, 1.19),
+        ("RTX6000-ADA", True, "FIN-01", 0.45),
+    ]
+    # spot_price null: no spot offer at all.
+    assert [o.spot for o in offers if o.instance_type == "8B200.240V"] == [False]

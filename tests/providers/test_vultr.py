@@ -17,6 +17,7 @@ from gpubroker.errors import (
     ProviderTimeoutError,
 )
 from gpubroker.models import Availability
+from gpubroker.providers.base import Skips
 from gpubroker.providers.vultr import (
     VultrProvider,
     country_for_location,
@@ -25,6 +26,7 @@ from gpubroker.providers.vultr import (
     whole_gpu_count,
 )
 from tests.conftest import load_fixture
+from tests.providers.rows import assert_accounted, unresolved
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 BASE = "https://api.vultr.com/v2"
@@ -155,9 +157,12 @@ def test_fetch_maps_cloud_and_metal_plans(
         "monthly_cost_usd": 11679.2,
     }
     assert result.truncated is False
-    assert "vultr: skipped 0 malformed, 2 fractional-GPU and 0 unknown-GPU plan(s)" in (
-        caplog.messages
-    )
+    # Every plan of both listings is accounted for: three CPU plans, two A100 slices and the
+    # free MI300X plan are skipped (the GH200's zero preemptible price only costs a spot offer).
+    assert result.skipped == {"fractional GPU": 2, "no GPU": 3, "no price": 1}
+    pages = [load_fixture("vultr", f) for f in ("plans_page1.json", "plans_page2.json")]
+    rows = sum(len(page["plans"]) for page in pages)
+    assert_accounted(rows + len(load_fixture("vultr", "plans_metal.json")["plans_metal"]), result)
 
     # Requests: two pages of /plans (the second with the cursor), one of /plans-metal.
     assert plans_route.call_count == 2
@@ -286,15 +291,23 @@ def test_country_for_location(location: str, country: str | None) -> None:
 
 def test_malformed_plans_are_skipped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
     payload = load_fixture("vultr", "plans_partly_malformed.json")
-    with caplog.at_level(logging.INFO, logger="gpubroker.providers.vultr"):
-        offers = parse_offers(payload, observed_at=NOW)
+    skips = Skips("vultr")
+    with caplog.at_level(logging.DEBUG, logger="gpubroker.providers"):
+        offers = parse_offers(payload, observed_at=NOW, skips=skips)
     assert [o.id for o in offers] == [
         "vultr:vcg-a100-12c-120g-80vram:ewr:ondemand",
         "vultr:vbm-256c-2048gb-8-mi300x-gpu:lax:ondemand",
     ]
-    assert "vultr: skipped 7 malformed, 1 fractional-GPU and 1 unknown-GPU plan(s)" in (
-        caplog.messages
-    )
+    assert skips.as_dict() == {
+        "fractional GPU": 1,  # 120 GB of 80 GB A100s
+        "malformed": 4,  # a text price, no locations, a string, a number
+        "no price": 1,  # the H100 metal plan's hourly_cost is null
+        "unknown GPU": 1,  # ACME_QPU9000
+        "unknown shape": 2,  # a vcg plan without gpu_type, an unparseable metal id
+    }
+    assert_accounted(len(payload["plans"]) + len(payload["plans_metal"]), skips)
+    assert "vultr: skipped 'vcg-broken-price': malformed" in caplog.messages
+    assert "vultr: skipped '#6': malformed" in caplog.messages
 
 
 def test_empty_listings_are_no_offers(http_mock: respx.MockRouter, client: httpx.Client) -> None:
@@ -421,3 +434,126 @@ def test_provider_declares_optional_key() -> None:
     assert [(c.field, c.env_var, c.required) for c in VultrProvider.credentials] == [
         ("api_key", "VULTR_API_KEY", False)
     ]
+
+
+# --- fidelity: the recorded answer (issue 11) -------------------------------------------
+
+
+def recorded() -> dict[str, Any]:
+    return {
+        "plans": load_fixture("vultr", "plans_recorded.json")["plans"],
+        "plans_metal": load_fixture("vultr", "plans_metal_recorded.json")["plans_metal"],
+    }
+
+
+def offers_of(plan_id: str, offers: list[Any]) -> list[Any]:
+    return [o for o in offers if o.instance_type == plan_id]
+
+
+def test_recorded_answer_every_plan_is_an_offer_or_a_counted_skip() -> None:
+    payload = recorded()
+    skips = Skips("vultr")
+    offers = parse_offers(payload, observed_at=NOW, skips=skips)
+
+    assert_accounted(len(payload["plans"]) + len(payload["plans_metal"]), skips)
+    assert unresolved(offers) == set()
+    assert skips.as_dict() == {
+        "fractional GPU": 3,  # the A16, A100 and A40 slices
+        "no GPU": 4,  # vc2, vhp, vx1, vbm-4c-32gb
+        "no location": 1,  # the MI325X Dedicated Metal plan, sold nowhere right now
+    }
+
+
+@pytest.mark.parametrize(
+    ("plan_id", "model", "count", "memory"),
+    [
+        ("vcg-a40-24c-120g-48vram", "A40", 1, 48.0),
+        ("vcg-a100-96c-960g-640vram", "A100-80GB", 8, 80.0),
+        ("vcg-h100-216c-1914gb-640vram", "H100-SXM", 8, 80.0),
+        # 1536 GB over 8 GPUs: 192 GB each, the B200's physical memory.
+        ("vcg-b200-248c-2826g-1536vram", "B200", 8, 180.0),
+        ("vcg-mi355x-252c-2872g-2304vram", "MI355X", 8, 288.0),
+    ],
+)
+def test_dedicated_metal_plans_read_gpu_model_count_and_memory_from_the_id(
+    plan_id: str, model: str, count: int, memory: float
+) -> None:
+    offers = offers_of(plan_id, parse_offers(recorded(), observed_at=NOW))
+    assert offers
+    assert {(o.gpu_model, o.gpu_count, o.gpu_memory_gib) for o in offers} == {
+        (model, count, memory)
+    }
+    assert all(o.extras["kind"] == "dedicated-metal" for o in offers)
+
+
+def test_mi325x_dedicated_metal_is_eight_gpus_despite_its_id() -> None:
+    # The id says 1536 GB; AMD sells MI325X only as 8 x 256 GB platforms.
+    plan = next(p for p in recorded()["plans"] if p["id"].startswith("vcg-mi325x"))
+    plan["locations"] = ["ord"]
+    offers = parse_offers({"plans": [plan]}, observed_at=NOW)
+    assert [(o.gpu_model, o.gpu_count, o.gpu_memory_gib, o.spot) for o in offers] == [
+        ("MI325X", 8, 256.0, True)
+    ]
+
+
+def test_deploy_ondemand_false_is_never_listed_on_demand() -> None:
+    offers = parse_offers(recorded(), observed_at=NOW)
+
+    # Preemptible only: spot offers at the preemptible price, no on-demand one.
+    h100 = offers_of("vcg-h100-216c-1914gb-640vram", offers)
+    assert [(o.region, o.spot, o.price_per_hour_usd) for o in h100] == [
+        ("sea", True, 18.4),
+        ("ewr", True, 18.4),
+    ]
+    mi300x = offers_of("vbm-256c-2048gb-8-mi300x-gpu", offers)
+    assert [(o.region, o.spot, o.price_per_hour_usd) for o in mi300x] == [("ord", True, 14.72)]
+    # deploy_preemptible false: no spot offer either, whatever the preemptible price says.
+    gh200 = offers_of("vbm-72c-480gb-gh200-gpu", offers)
+    assert [(o.spot, o.price_per_hour_usd) for o in gh200] == [(False, 2.99)]
+
+
+def test_a_plan_deployable_neither_way_is_a_counted_skip() -> None:
+    plan = next(p for p in recorded()["plans"] if p["id"] == "vcg-a40-24c-120g-48vram")
+    plan = {**plan, "deploy_ondemand": False, "deploy_preemptible": False}
+    skips = Skips("vultr")
+    assert parse_offers({"plans": [plan]}, observed_at=NOW, skips=skips) == []
+    assert skips.as_dict() == {"not deployable": 1}
+
+
+def test_location_cost_overrides_the_plan_price_per_location() -> None:
+    offers = offers_of("vcg-a100-96c-960g-640vram", parse_offers(recorded(), observed_at=NOW))
+    assert [(o.region, o.price_per_hour_usd) for o in offers] == [
+        ("ewr", 19.178),
+        ("sjc", 20.0),
+    ]
+
+
+def test_string_gpu_count_decides_cloud_gpu_slices() -> None:
+    offers = parse_offers(recorded(), observed_at=NOW)
+    l40s = offers_of("vcg-l40s-16c-180g-48vram", offers)
+    assert {(o.gpu_model, o.gpu_count) for o in l40s} == {("L40S", 1)}
+    for sliced in ("vcg-a16-1c-8g-2vram", "vcg-a100-1c-6g-4vram", "vcg-a40-6c-30g-12vram"):
+        assert offers_of(sliced, offers) == []
+
+
+def test_metal_gpu_fields_are_used_when_present() -> None:
+    offers = parse_offers(recorded(), observed_at=NOW)
+    mi325x = offers_of("vbm-256c-3072gb-8-mi325x-gpu", offers)
+    assert {(o.gpu_model, o.gpu_count, o.gpu_memory_gib) for o in mi325x} == {("MI325X", 8, 256.0)}
+    b200 = offers_of("vbm-256c-3072gb-8-b200-gpu", offers)
+    assert {(o.gpu_model, o.gpu_count, o.gpu_memory_gib) for o in b200} == {("B200", 8, 180.0)}
+
+
+def test_fetch_reports_skips_by_reason(http_mock: respx.MockRouter, client: httpx.Client) -> None:
+    http_mock.get(PLANS).mock(
+        return_value=httpx.Response(200, json=load_fixture("vultr", "plans_recorded.json"))
+    )
+    http_mock.get(METAL).mock(
+        return_value=httpx.Response(200, json=load_fixture("vultr", "plans_metal_recorded.json"))
+    )
+
+    result = provider().fetch(client)
+
+    assert result.skipped == {"fractional GPU": 3, "no GPU": 4, "no location": 1}
+    payload = recorded()
+    assert_accounted(len(payload["plans"]) + len(payload["plans_metal"]), result)

@@ -21,6 +21,9 @@ def refresh(
 ) -> None:
     """Fetch live offers now and update the cache and price history.
 
+    Per provider: the offers kept and the rows skipped, by reason (`--debug` names each
+    skipped row).
+
     \b
     Example:
       gpubroker offers refresh --provider vastai,runpod
@@ -32,7 +35,13 @@ def refresh(
     with o.progress(st.err(), "fetching offers") as update:
         statuses = broker.refresh(provider, on_progress=update)
     rows = [s.model_dump(mode="json") for s in statuses]
-    render.write_data(rows, o.output_format(ctx, fmt, as_json))
+    render.write_data(
+        rows,
+        o.output_format(ctx, fmt, as_json),
+        table_rows=render.fetch_table_rows(rows),
+        droppable=render.REFRESH_DROPPABLE,
+        keep=("provider", "status", "count"),
+    )
     if all(s.status.value not in ("ok",) for s in statuses):
         raise NoProvidersAvailableError("no provider answered the refresh")
 

@@ -8,7 +8,8 @@ from gpubroker.commands import _options as o
 
 
 def list_providers(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False) -> None:
-    """List providers: auth needs, credential source, last fetch, status, count, latency.
+    """List providers: auth needs, credential source, last fetch, status, count, latency,
+    and the rows the last fetch skipped, by reason.
 
     \b
     Example:

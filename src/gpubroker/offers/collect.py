@@ -148,7 +148,10 @@ class OfferCollector:
                     state = ProviderState.CACHED
                     if age > self.settings.cache_ttl_s:
                         state = ProviderState.STALE
-                    self._add(result, name, cached.offers, state, age_s=age)
+                    self._add(
+                        result, name, cached.offers, state, age_s=age,
+                        skipped=self._skipped_behind_cache(name),
+                    )  # fmt: skip
                     continue
             if mode is Mode.OFFLINE:
                 self._add_catalog(result, name)
@@ -193,6 +196,11 @@ class OfferCollector:
                 skipped=skipped or {},
             )
         )
+
+    def _skipped_behind_cache(self, name: str) -> dict[str, int]:
+        """Rows the fetch that filled the cache left out, by reason (for the cached status)."""
+        last = self.store.last_fetch(name, ok_only=True) if self.store is not None else None
+        return dict(last["skipped"]) if last else {}
 
     def _cached(self, name: str) -> CachedOffers | None:
         """A provider's cache, read from the store at most once per collect."""

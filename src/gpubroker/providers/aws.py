@@ -28,6 +28,12 @@ Quirks handled here (each also noted where it is handled):
 * Availability: AWS publishes no stock level. A type with a price in a region is sold there, so
   offers are `Availability.AVAILABLE`; capacity errors and vCPU quotas can still refuse a launch.
 * Instance storage is reported in decimal GB and converted to GiB; EBS-only types have no disk.
+
+Every instance type ``describe_instance_types`` returns in a region is accounted for: kept when
+it became an offer there, else skipped as ``no GPU``, ``fractional GPU``, ``unknown GPU`` (the
+name is only the manufacturer's), ``no price`` (no on-demand price and no spot quote in the
+region) or ``malformed``. Price list items and spot rows are prices, not rows: an unreadable
+one is logged.
 """
 
 from __future__ import annotations
@@ -45,12 +51,19 @@ from pydantic import BaseModel, Field, ValidationError
 from gpubroker.errors import ProviderResponseError
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
+    FRACTIONAL_GPU,
+    MALFORMED,
+    NO_GPU,
+    NO_PRICE,
+    UNKNOWN_GPU,
     CredentialSpec,
     FetchResult,
     FetchSession,
     Provider,
+    Skips,
     country_for_aws_style_region,
     make_offer,
+    row_id,
 )
 
 log = logging.getLogger(__name__)
@@ -217,37 +230,42 @@ def _gpu_name(instance_type: str, gpu: _Gpu) -> str | None:
     return name
 
 
-def parse_instance_types(pages: Iterable[object]) -> dict[str, InstanceSpec]:
+def parse_instance_types(
+    pages: Iterable[object], *, skips: Skips | None = None
+) -> dict[str, InstanceSpec]:
     """Map ``describe_instance_types`` pages to GPU instance specs, keyed by instance type.
 
-    Types without GPUs, with fractional GPUs, or whose GPU cannot be named are left out; a
-    malformed entry is skipped. A page without an ``InstanceTypes`` list raises
-    `pydantic.ValidationError` (→ `ProviderResponseError` under `translate_errors`).
+    Types without GPUs, with fractional GPUs, or whose GPU cannot be named are left out, as
+    are malformed entries; each is counted in ``skips``. A page without an ``InstanceTypes``
+    list raises `pydantic.ValidationError` (→ `ProviderResponseError` under `translate_errors`).
     """
+    notes = skips if skips is not None else Skips("aws")
     specs: dict[str, InstanceSpec] = {}
     for page in pages:
-        for item in _InstanceTypesPage.model_validate(page).InstanceTypes:
+        for index, item in enumerate(_InstanceTypesPage.model_validate(page).InstanceTypes):
             try:
                 raw = _InstanceType.model_validate(item)
             except ValidationError:
-                log.debug("aws: skipping malformed instance type entry")
+                notes.add(MALFORMED, row_id(item, "InstanceType", index=index))
                 continue
             spec = _spec(raw)
-            if spec is not None:
+            if isinstance(spec, str):
+                notes.add(spec, raw.InstanceType)
+            else:
                 specs[spec.instance_type] = spec
     return specs
 
 
-def _spec(raw: _InstanceType) -> InstanceSpec | None:
+def _spec(raw: _InstanceType) -> InstanceSpec | str:
+    """The instance type's spec, or why it has no GPU offer to give."""
     if raw.GpuInfo is None or not raw.GpuInfo.Gpus:
-        return None
+        return NO_GPU
     gpu = raw.GpuInfo.Gpus[0]  # EC2 never mixes GPU models within one instance type
     if gpu.Count < 1 or (gpu.GpuPartitionSize is not None and gpu.GpuPartitionSize < 1):
-        return None  # g6f / gr6f GPU slices
+        return FRACTIONAL_GPU  # g6f / gr6f GPU slices
     name = _gpu_name(raw.InstanceType, gpu)
     if name is None:
-        log.debug("aws: cannot name the GPU of %s", raw.InstanceType)
-        return None
+        return UNKNOWN_GPU
     storage_gb = raw.InstanceStorageInfo.TotalSizeInGB if raw.InstanceStorageInfo else None
     archs = raw.ProcessorInfo.SupportedArchitectures if raw.ProcessorInfo else []
     return InstanceSpec(
@@ -346,11 +364,14 @@ def parse_offers(
     *,
     region: str,
     observed_at: datetime,
+    skips: Skips | None = None,
 ) -> list[Offer]:
     """Offers of one region: one on-demand offer per priced type, one spot offer per quote.
 
-    Prices or quotes for types without a spec (not GPU instances) are ignored. Sorted by id.
+    Prices or quotes for types without a spec (not GPU instances) are ignored; a GPU type
+    with neither is counted in ``skips`` as ``no price``. Sorted by id.
     """
+    notes = skips if skips is not None else Skips("aws")
     offers: list[Offer] = []
     country = country_for_aws_style_region(region)
     for instance_type, spec in specs.items():
@@ -362,6 +383,7 @@ def parse_offers(
             quotes.append(
                 (True, quote.price_per_hour_usd, {"availability_zone": quote.availability_zone})
             )
+        made = len(offers)
         for is_spot, price, extras in quotes:
             if spec.architecture:
                 extras["architecture"] = spec.architecture
@@ -385,6 +407,10 @@ def parse_offers(
             )
             if offer is not None:
                 offers.append(offer)
+        if len(offers) > made:
+            notes.keep(instance_type)
+        else:
+            notes.add(NO_PRICE, f"{instance_type} in {region}")
     return sorted(offers, key=lambda o: o.id)
 
 
@@ -433,6 +459,7 @@ class AwsProvider(Provider):
             ProviderError: throttling, server errors, network failures, unreadable answers.
         """
         observed_at = self.now()
+        skips = Skips(self.name)
         factory = self._client_factory()
         pricing = factory("pricing", self.options.get("pricing_region") or PRICING_REGION)
         offers: list[Offer] = []
@@ -440,16 +467,18 @@ class AwsProvider(Provider):
             session.check_deadline()
             ec2 = factory("ec2", region)
             specs, prices = session.parallel(
-                functools.partial(_instance_types, ec2),
+                functools.partial(_instance_types, ec2, skips),
                 functools.partial(self._prices, session, pricing, region),
             )
             if not specs:
                 continue
             quotes = self._spot(session, ec2, sorted(specs), observed_at)
             offers.extend(
-                parse_offers(specs, prices, quotes, region=region, observed_at=observed_at)
+                parse_offers(
+                    specs, prices, quotes, region=region, observed_at=observed_at, skips=skips
+                )
             )
-        return FetchResult(offers)
+        return FetchResult.of(offers, skips)
 
     def _prices(self, session: FetchSession, pricing: Any, region: str) -> dict[str, float]:
         session.check_deadline()
@@ -507,9 +536,11 @@ class AwsProvider(Provider):
         return build
 
 
-def _instance_types(ec2: Any) -> dict[str, InstanceSpec]:
+def _instance_types(ec2: Any, skips: Skips) -> dict[str, InstanceSpec]:
     filters = [{"Name": "instance-type", "Values": list(INSTANCE_TYPE_PATTERNS)}]
-    return parse_instance_types(_pages(ec2, "describe_instance_types", Filters=filters))
+    return parse_instance_types(
+        _pages(ec2, "describe_instance_types", Filters=filters), skips=skips
+    )
 
 
 def _pages(client: Any, operation: str, **params: Any) -> Iterator[Any]:

@@ -4,11 +4,17 @@
 N-series (``Standard_N*``). The feed carries no hardware specs, so the GPU model, count and
 (where known for certain) vCPUs and RAM come from `_SKU_FAMILIES`, a table of ``armSkuName``
 regexes. N-series SKUs missing from the table are skipped rather than guessed.
+
+Every price item becomes part of an offer or a counted skip: malformed, not a Linux
+pay-as-you-go hourly USD price (Windows, DevTest, Low Priority, reservations), unknown shape
+(an N-series size the table does not have), fractional GPU, no price, or a duplicate meter
+(another meter for the same size, region and spot-ness; the cheapest is kept).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,11 +24,18 @@ from pydantic import BaseModel, Field, ValidationError
 
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
+    DUPLICATE,
+    FRACTIONAL_GPU,
+    MALFORMED,
+    NO_PRICE,
+    UNKNOWN_SHAPE,
     CredentialSpec,
     FetchResult,
     FetchSession,
     Provider,
+    Skips,
     make_offer,
+    row_id,
 )
 
 logger = logging.getLogger(__name__)
@@ -95,7 +108,9 @@ def _family(
 # (NDm_A100_v4), ndh100v5-series (ND-H100-v5), nd-h200-v5-series (ND-H200-v5),
 # ncadsh100v5-series (NCads_H100_v5), ncast4v3-series (NCasT4_v3), ncv3-series (NCv3),
 # ndv2-series (NDv2), nvadsa10v5-series (NVadsA10_v5: 6/12/18 are 1/6, 1/3, 1/2 of an A10),
-# ndmi300xv5-series (ND-MI300X-v5).
+# ndmi300xv5-series (ND-MI300X-v5). NC A10 v4 has no size-series page left on Learn: its
+# vCPUs, memory and GPUs are Azure's Resource SKUs capabilities as AKS publishes them (AKS node
+# size tables: NC8ads 8 vCPU / 100 GiB / 1 GPU, NC16ads 16 / 200 / 1, NC32ads 32 / 400 / 2).
 _SKU_FAMILIES: tuple[_Family, ...] = (
     _family(r"^Standard_NC(\d+)ads_A100_v4$", "A100 80GB PCIe", 80,
             {24: _Size(1, 24, 220), 48: _Size(2, 48, 440), 96: _Size(4, 96, 880)}),
@@ -111,6 +126,8 @@ _SKU_FAMILIES: tuple[_Family, ...] = (
     _family(r"^Standard_NC(\d+)r?s_v3$", "V100 16GB", 16,
             {6: _Size(1, 6, 112), 12: _Size(2, 12, 224), 24: _Size(4, 24, 448)}),
     _family(r"^Standard_ND(\d+)rs_v2$", "V100 SXM2 32GB", 32, {40: _Size(8, 40, 672)}),
+    _family(r"^Standard_NC(\d+)ads_A10_v4$", "A10 24GB", 24,
+            {8: _Size(1, 8, 100), 16: _Size(1, 16, 200), 32: _Size(2, 32, 400)}),
     _family(r"^Standard_NV(\d+)ads_A10_v5$", "A10 24GB", 24,
             {36: _Size(1, 36, 440), 72: _Size(2, 72, 880)}, fractional=(6, 12, 18)),
     _family(r"^Standard_ND(\d+)isr_MI300X_v5$", "MI300X 192GB", 192, {96: _Size(8, 96, 1850)}),
@@ -190,22 +207,25 @@ def _is_spot(item: _Item) -> bool:
     return item.meter_name.endswith(" Spot") or item.sku_name.endswith(" Spot")
 
 
+NOT_LINUX_HOURLY_USD = "not a Linux hourly USD price"
+
+
 def parse_offers(
-    items: list[Any], *, observed_at: datetime, skipped: list[str] | None = None
+    items: list[Any], *, observed_at: datetime, skips: Skips | None = None
 ) -> list[Offer]:
     """Map Retail Prices items (all pages together) to offers (pure).
 
-    Items that fail validation, are not Linux pay-as-you-go hourly USD prices, or whose SKU
-    is unknown/fractional are left out (their reasons appended to ``skipped``). Duplicate
-    (SKU, region, spot) meters keep the cheapest.
+    Items that fail validation, are not Linux pay-as-you-go hourly USD prices, have no
+    price, or whose SKU is unknown/fractional are left out, and duplicate (SKU, region, spot)
+    meters keep the cheapest; each is counted in ``skips``.
     """
-    notes = skipped if skipped is not None else []
+    notes = skips if skips is not None else Skips(AzureProvider.name)
     best: dict[tuple[str, str, bool], tuple[_Item, AzureSku]] = {}
-    for raw in items:
+    for index, raw in enumerate(items):
         try:
             item = _Item.model_validate(raw)
         except ValidationError:
-            notes.append("malformed item")
+            notes.add(MALFORMED, row_id(raw, "meterId", "armSkuName", index=index))
             continue
         if (
             item.type != "Consumption"
@@ -214,18 +234,23 @@ def parse_offers(
             or "Windows" in item.product_name
             or "Low Priority" in item.meter_name
         ):
-            notes.append(f"{item.arm_sku_name}: not a Linux hourly USD price")
+            notes.add(NOT_LINUX_HOURLY_USD, item.meter_name)
             continue
         spec = sku_spec(item.arm_sku_name)
         if spec is None:
-            why = "fractional GPU" if is_fractional(item.arm_sku_name) else "unknown GPU size"
-            notes.append(f"{item.arm_sku_name}: {why}")
+            why = FRACTIONAL_GPU if is_fractional(item.arm_sku_name) else UNKNOWN_SHAPE
+            notes.add(why, item.arm_sku_name)
+            continue
+        if not math.isfinite(item.retail_price) or item.retail_price <= 0:
+            notes.add(NO_PRICE, f"{item.arm_sku_name} {item.arm_region_name}")
             continue
         key = (item.arm_sku_name, item.arm_region_name, _is_spot(item))
-        if key not in best or item.retail_price < best[key][0].retail_price:
-            best[key] = (item, spec)
-    if notes:
-        logger.debug("azure: skipped %d items", len(notes))
+        if key in best:
+            # Two meters for one size, region and spot-ness: the dearer one is the duplicate.
+            notes.add(DUPLICATE, f"{item.arm_sku_name} {item.arm_region_name}")
+            if item.retail_price >= best[key][0].retail_price:
+                continue
+        best[key] = (item, spec)
 
     offers: list[Offer] = []
     for (sku, region, spot), (item, spec) in best.items():
@@ -247,8 +272,11 @@ def parse_offers(
             availability=Availability.UNKNOWN,
             extras={"meter_name": item.meter_name, "product_name": item.product_name},
         )
-        if offer is not None:
-            offers.append(offer)
+        if offer is None:
+            notes.add(NO_PRICE, sku)
+            continue
+        offers.append(offer)
+        notes.keep(sku)
     return offers
 
 
@@ -292,4 +320,6 @@ class AzureProvider(Provider):
             pages += 1
             # NextPageLink is a full URL that already carries $filter and $skip.
             url, params = page.next_page_link, None
-        return FetchResult(parse_offers(items, observed_at=self.now()), truncated=truncated)
+        skips = Skips(self.name)
+        offers = parse_offers(items, observed_at=self.now(), skips=skips)
+        return FetchResult.of(offers, skips, truncated=truncated)

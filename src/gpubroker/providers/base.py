@@ -14,6 +14,7 @@ the returned `FetchResult`; nothing is handed back through attributes.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -62,23 +63,75 @@ class CredentialSpec:
     secret: bool = True
 
 
-class Skips:
-    """Rows a parser left out, counted by reason (``no price``, ``unknown shape``...).
+# Reasons a parser gives for leaving a row out. Parsers may use others; these keep the common
+# ones spelled alike across providers (they are keys of `FetchResult.skipped` and of the JSON
+# status users and scripts read).
+MALFORMED = "malformed"
+NO_GPU = "no GPU"
+NO_PRICE = "no price"
+UNKNOWN_SHAPE = "unknown shape"
+UNKNOWN_GPU = "unknown GPU"
+FRACTIONAL_GPU = "fractional GPU"
+NOT_DEPLOYABLE = "not deployable"
+NOT_USD = "price not in USD"
+DUPLICATE = "duplicate"
 
-    Every row a provider returns becomes an offer or a counted skip; the row's id goes to
-    the debug log, the counts to the fetch's `FetchResult.skipped`.
+_ROW_ID_CHARS = 120
+
+
+def _printable(row_id: object) -> str:
+    """A row id safe for a log line: control characters escaped (``repr``), length capped."""
+    text = repr(row_id) if isinstance(row_id, str) else repr(str(row_id))
+    return text if len(text) <= _ROW_ID_CHARS else text[: _ROW_ID_CHARS - 3] + "..."
+
+
+def row_id(item: object, *keys: str, index: int | None = None) -> str | None:
+    """How to name a raw row in a log line: its first non-empty ``keys`` value, else ``#index``.
+
+    For rows that failed validation, where no model is there to ask.
+    """
+    if isinstance(item, dict):
+        for key in keys:
+            value = item.get(key)
+            if value not in (None, ""):
+                return str(value)
+    return f"#{index}" if index is not None else None
+
+
+class Skips:
+    """Every row of a listing, accounted for: kept (it became offers) or skipped, by reason.
+
+    Parsers call `keep` for each row that produced at least one offer (or, for catalogs of
+    parts, that priced one) and `add` for each row they leave out. The skipped row's id goes
+    to the debug log (``--debug``), the counts to the fetch's `FetchResult.skipped`; tests
+    check that ``kept + len(skips)`` equals the rows the provider returned.
+
+    Attributes:
+        provider: the provider's name, for log lines.
+        counts: skipped rows by reason.
+        kept: rows that were used.
     """
 
     def __init__(self, provider: str = "") -> None:
         self.provider = provider
         self.counts: Counter[str] = Counter()
+        self.kept = 0
 
     def add(self, reason: str, row_id: object = None) -> None:
+        """Count one row left out for ``reason``; its id (if any) goes to the debug log."""
         self.counts[reason] += 1
         if row_id is not None:
-            _log.debug("%s: skipped %s: %s", self.provider or "provider", row_id, reason)
+            _log.debug(
+                "%s: skipped %s: %s", self.provider or "provider", _printable(row_id), reason
+            )
+
+    def keep(self, row_id: object = None) -> None:
+        """Count one row that was used."""
+        del row_id  # accepted for symmetry with `add`; kept rows are not logged
+        self.kept += 1
 
     def as_dict(self) -> dict[str, int]:
+        """Skipped rows by reason, sorted by reason."""
         return dict(sorted(self.counts.items()))
 
     def __len__(self) -> int:
@@ -94,11 +147,18 @@ class FetchResult:
         truncated: True when the provider has more offers than were listed (a page cap,
             a server-side row limit).
         skipped: rows left out, counted by reason.
+        kept: rows of the listing that became offers (with ``skipped``: every row returned).
     """
 
     offers: list[Offer]
     truncated: bool = False
     skipped: Mapping[str, int] = field(default_factory=dict)
+    kept: int = 0
+
+    @classmethod
+    def of(cls, offers: list[Offer], skips: Skips, *, truncated: bool = False) -> FetchResult:
+        """The result of a parse that accounted for its rows in ``skips``."""
+        return cls(offers, truncated=truncated, skipped=skips.as_dict(), kept=skips.kept)
 
 
 MAX_REDIRECTS = 5
@@ -432,6 +492,73 @@ def country_for_aws_style_region(region: str | None) -> str | None:
     return None
 
 
+# Country names (and common short forms) as providers spell them -> ISO 3166-1 alpha-2. Lambda
+# describes regions as "Virginia, USA" or just "Germany"; Vast's geolocation is "Texas, US" or
+# just "Norway"; TensorDock spells countries out. Lower-case keys.
+_COUNTRY_BY_NAME = {
+    "united states": "US", "united states of america": "US", "usa": "US", "u.s.": "US",
+    "america": "US", "canada": "CA", "mexico": "MX", "brazil": "BR", "chile": "CL",
+    "argentina": "AR", "colombia": "CO", "peru": "PE", "uruguay": "UY",
+    "united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB",
+    "scotland": "GB", "wales": "GB", "ireland": "IE", "iceland": "IS", "norway": "NO",
+    "sweden": "SE", "finland": "FI", "denmark": "DK", "estonia": "EE", "latvia": "LV",
+    "lithuania": "LT", "germany": "DE", "netherlands": "NL", "the netherlands": "NL",
+    "holland": "NL", "belgium": "BE", "luxembourg": "LU", "france": "FR", "spain": "ES",
+    "portugal": "PT", "italy": "IT", "switzerland": "CH", "austria": "AT", "poland": "PL",
+    "czechia": "CZ", "czech republic": "CZ", "slovakia": "SK", "hungary": "HU",
+    "romania": "RO", "bulgaria": "BG", "greece": "GR", "croatia": "HR", "slovenia": "SI",
+    "serbia": "RS", "ukraine": "UA", "moldova": "MD", "belarus": "BY", "russia": "RU",
+    "russian federation": "RU", "turkey": "TR", "türkiye": "TR", "turkiye": "TR",
+    "cyprus": "CY", "malta": "MT", "israel": "IL", "united arab emirates": "AE",
+    "uae": "AE", "saudi arabia": "SA", "qatar": "QA", "bahrain": "BH", "kuwait": "KW",
+    "oman": "OM", "jordan": "JO", "egypt": "EG", "south africa": "ZA", "nigeria": "NG",
+    "kenya": "KE", "morocco": "MA", "india": "IN", "pakistan": "PK", "bangladesh": "BD",
+    "sri lanka": "LK", "nepal": "NP", "kazakhstan": "KZ", "georgia": "GE",
+    "armenia": "AM", "china": "CN", "hong kong": "HK", "taiwan": "TW", "japan": "JP",
+    "south korea": "KR", "korea": "KR", "republic of korea": "KR",
+    "korea, republic of": "KR", "singapore": "SG", "malaysia": "MY", "thailand": "TH",
+    "vietnam": "VN", "viet nam": "VN", "philippines": "PH", "indonesia": "ID",
+    "australia": "AU", "new zealand": "NZ",
+}  # fmt: skip
+# Three-letter ISO codes seen where a name is expected (Lambda's API lists "USA", "DEU"...).
+_COUNTRY_BY_ISO3 = {
+    "usa": "US", "can": "CA", "deu": "DE", "ind": "IN", "isr": "IL", "ita": "IT",
+    "jpn": "JP", "aus": "AU", "gbr": "GB", "fra": "FR", "nld": "NL", "swe": "SE",
+    "nor": "NO", "fin": "FI", "esp": "ES", "pol": "PL", "che": "CH", "kor": "KR",
+    "sgp": "SG", "bra": "BR", "mex": "MX", "isl": "IS", "irl": "IE", "aut": "AT",
+}  # fmt: skip
+# Two-letter values that are not the ISO code they look like.
+_COUNTRY_CODE_FIXES = {"UK": "GB", "EL": "GR"}
+
+
+def country_code(text: str | None) -> str | None:
+    """ISO-2 country code of a country name or code, when it is recognised.
+
+    ``"Norway"`` → ``NO``; ``"USA"`` → ``US``; ``"se"`` → ``SE``; ``"UK"`` → ``GB``; an
+    unknown name (``"Atlantis"``) → None. Two letters are taken to be a code already.
+    """
+    if not text:
+        return None
+    value = " ".join(text.strip().split())
+    if len(value) == 2 and value.isascii() and value.isalpha():
+        code = value.upper()
+        return _COUNTRY_CODE_FIXES.get(code, code)
+    key = value.lower().rstrip(".")
+    return _COUNTRY_BY_NAME.get(key) or _COUNTRY_BY_ISO3.get(key)
+
+
+def country_from_place(place: str | None) -> str | None:
+    """ISO-2 country of a place written as ``"Region, Country"`` or just ``"Country"``.
+
+    ``"Texas, US"`` → ``US``; ``"Virginia, USA"`` → ``US``; ``"Norway"`` → ``NO``;
+    ``"Sydney, Australia"`` → ``AU``; ``"Texas"`` → None.
+    """
+    if not place:
+        return None
+    last = place.rsplit(",", 1)[-1]
+    return country_code(last) or country_code(place)
+
+
 _SLUG = re.compile(r"\s+")
 
 
@@ -469,12 +596,12 @@ def make_offer(
     source_url: str | None = None,
     extras: dict[str, Any] | None = None,
 ) -> Offer | None:
-    """Build a normalised `Offer`; None when the offer cannot be priced (price ≤ 0).
+    """Build a normalised `Offer`; None when it cannot be priced (price ≤ 0, NaN, infinite).
 
     The GPU name goes through the registry (unknown names are kept verbatim), memory snaps
     to the registry's marketed size when within 7 %, and the id is ``provider:native-id``.
     """
-    if not price_per_hour_usd or price_per_hour_usd <= 0 or gpu_count < 1:
+    if not math.isfinite(price_per_hour_usd) or price_per_hour_usd <= 0 or gpu_count < 1:
         return None
     # Provider strings are untrusted: no escape sequences or bidi overrides get stored.
     gpu_name_raw = sanitize(gpu_name_raw)

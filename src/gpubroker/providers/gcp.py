@@ -28,6 +28,11 @@ SKU rules (the first three as in gpuhunt):
   ``pricingInfo`` entry (compute SKUs have that single tier). GPU and core SKUs must be per
   hour (``h``), RAM per GiB-hour (``GiBy.h``); other units are skipped.
 * Two SKUs for the same part, region and usage keep the lower price, whatever their order.
+
+Every SKU of the catalog is accounted for: kept when it prices a part of a machine in
+`MACHINE_TYPES`, else skipped as ``not a GPU machine part`` (storage, network, other
+families...), ``other pricing`` (commitments, reservations, sole tenancy, DWS...),
+``unexpected unit``, ``no price`` or ``malformed``.
 """
 
 from __future__ import annotations
@@ -48,11 +53,15 @@ from gpubroker.errors import (
 )
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
+    MALFORMED,
+    NO_PRICE,
     CredentialSpec,
     FetchResult,
     FetchSession,
     Provider,
+    Skips,
     make_offer,
+    row_id,
 )
 
 _log = logging.getLogger(__name__)
@@ -151,6 +160,9 @@ _DESCRIPTION = re.compile(
 )
 _INSTANCE_PART = re.compile(r"^(?P<family>[a-z0-9]+) instance (?P<kind>core|ram)$", re.IGNORECASE)
 _USAGE_UNIT = {"gpu": "h", "core": "h", "ram": "GiBy.h"}
+NOT_A_PART = "not a GPU machine part"
+OTHER_PRICING = "other pricing"
+UNEXPECTED_UNIT = "unexpected unit"
 
 # ISO-2 country of each GCP region; any ``us-*`` region is US.
 _COUNTRY_BY_REGION = {
@@ -255,37 +267,43 @@ def classify(description: str) -> tuple[_Part, bool] | None:
     return (instance.group("kind").lower(), family), spot
 
 
-def collect_prices(skus: Iterable[Any], *, skipped: list[str] | None = None) -> _Prices:
+def collect_prices(skus: Iterable[Any], *, skips: Skips | None = None) -> _Prices:
     """Unit prices of the GPU, core and RAM parts by region and usage (pure).
 
-    Malformed SKUs are skipped and counted in ``skipped``; SKUs that are not needed (other
-    families, storage, licences...) are ignored silently.
+    Each SKU is counted in ``skips``: kept when it prices a part, else skipped with the
+    reason it prices nothing `MACHINE_TYPES` needs.
     """
-    notes = skipped if skipped is not None else []
+    notes = skips if skips is not None else Skips(GcpProvider.name)
     prices: _Prices = {}
-    for raw in skus:
+    for index, raw in enumerate(skus):
         try:
             sku = _Sku.model_validate(raw)
         except pydantic.ValidationError:
-            notes.append("malformed SKU")
+            notes.add(MALFORMED, row_id(raw, "skuId", "description", index=index))
             continue
         usage = sku.category.usage_type
         if usage not in ("OnDemand", "Preemptible"):
+            notes.add(OTHER_PRICING, sku.sku_id)
             continue
         if sku.category.resource_family not in (None, "Compute"):
+            notes.add(NOT_A_PART, sku.sku_id)
             continue
         found = classify(sku.description)
         if found is None:
+            lowered = sku.description.lower()
+            other = any(word in lowered for word in _SKIP_WORDS)
+            notes.add(OTHER_PRICING if other else NOT_A_PART, sku.sku_id)
             continue
         part, spot_text = found
         expression = sku.pricing_info[-1].pricing_expression
         if expression.usage_unit != _USAGE_UNIT[part[0]]:
-            notes.append(f"{sku.sku_id}: unexpected unit {expression.usage_unit!r}")
+            notes.add(UNEXPECTED_UNIT, f"{sku.sku_id} ({expression.usage_unit})")
             continue
         price = _unit_price(sku)
         if price is None or price <= 0:
-            notes.append(f"{sku.sku_id}: no usable price")
+            notes.add(NO_PRICE, sku.sku_id)
             continue
+        notes.keep(sku.sku_id)
         spot = spot_text or usage == "Preemptible"
         for region in sku.service_regions:
             key = (part, region, spot)
@@ -299,7 +317,7 @@ def parse_offers(
     *,
     observed_at: datetime,
     regions: Iterable[str] = DEFAULT_REGIONS,
-    skipped: list[str] | None = None,
+    skips: Skips | None = None,
 ) -> list[Offer]:
     """Map catalog SKUs (all pages together) to machine offers (pure).
 
@@ -307,13 +325,13 @@ def parse_offers(
         skus: raw SKU objects from every page.
         observed_at: when the catalog was read.
         regions: regions to make offers for.
-        skipped: receives one note per malformed or unusable SKU.
+        skips: where each SKU is accounted for (kept, or skipped with a reason).
 
     Returns:
         One offer per (machine type, region, on-demand/spot) whose GPU, core and RAM parts all
         have a price there, in `MACHINE_TYPES` order, then region order, on-demand first.
     """
-    prices = collect_prices(skus, skipped=skipped)
+    prices = collect_prices(skus, skips=skips)
     offers: list[Offer] = []
     for machine in MACHINE_TYPES:
         for region in regions:
@@ -377,15 +395,6 @@ def is_invalid_key_response(response: httpx.Response) -> bool:
     return "API_KEY_INVALID" in reasons or message.startswith("API key not valid")
 
 
-def _count_reasons(skipped: list[str]) -> dict[str, int]:
-    """``["a2-x: no price", ...]`` → ``{"no price": n, ...}``."""
-    counts: dict[str, int] = {}
-    for note in skipped:
-        reason = note.split(": ", 1)[-1]
-        counts[reason] = counts.get(reason, 0) + 1
-    return dict(sorted(counts.items()))
-
-
 class GcpProvider(Provider):
     """Google Cloud A2/A3/G2 machines, priced from the Cloud Billing Catalog API.
 
@@ -439,8 +448,6 @@ class GcpProvider(Provider):
             token = page.next_page_token
             if not token:
                 break
-        skipped: list[str] = []
-        offers = parse_offers(skus, observed_at=self.now(), regions=self.regions, skipped=skipped)
-        if skipped:
-            _log.info("gcp: skipped %d unusable SKU(s)", len(skipped))
-        return FetchResult(offers, truncated=truncated, skipped=_count_reasons(skipped))
+        skips = Skips(self.name)
+        offers = parse_offers(skus, observed_at=self.now(), regions=self.regions, skips=skips)
+        return FetchResult.of(offers, skips, truncated=truncated)

@@ -8,15 +8,22 @@ Needs ``HYPERSTACK_API_KEY``, sent as the header ``api_key: <key>`` (no prefix).
 skipped. Hyperstack reports errors as ``{"status": false, "message": ...}``, sometimes with
 HTTP 200.
 
+Spot capacity is published as its own flavor groups, ``<gpu>-spot`` (``H100-80G-PCIe-spot``,
+flavors ``n3-H100x1-spot``), priced by their own price book entries: those flavors are spot
+offers of the GPU named without the suffix. A spot flavor whose ``-spot`` entry is missing is
+not priced at the on-demand rate: it is skipped.
+
 Units: ``ram``, ``disk`` (root volume) and ``ephemeral`` (local NVMe) are GB, kept as given;
 the offer's disk is root plus ephemeral, since both are usable storage on the VM.
 ``stock_available`` is the only stock signal: True → available, False → unavailable.
-Hyperstack has no spot market.
+
+Every flavor becomes an offer or a counted skip (CPU-only, no price, malformed; a group
+whose flavors are not a list counts once). Price book entries are prices, not rows: the
+non-GPU ones (``vCPU``, ``RAM``, inference models) are simply never joined.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from typing import Any, ClassVar
@@ -28,16 +35,20 @@ from gpubroker import gpus
 from gpubroker.errors import ProviderResponseError
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
+    MALFORMED,
+    NO_GPU,
+    NO_PRICE,
     CredentialSpec,
     FetchResult,
     FetchSession,
     Provider,
+    Skips,
     make_offer,
+    row_id,
 )
 
-_log = logging.getLogger(__name__)
-
 _REGION_SUFFIX = re.compile(r"-\d+$")
+_SPOT_SUFFIX = re.compile(r"-spot$", re.IGNORECASE)
 # Region name without its "-<n>" suffix -> ISO-2 country (CANADA-1, NORWAY-1, US-1).
 _COUNTRY_BY_REGION = {"CANADA": "CA", "NORWAY": "NO", "US": "US"}
 
@@ -117,12 +128,22 @@ def parse_pricebook(payload: object) -> dict[str, tuple[float, bool | None]]:
     return prices
 
 
+def split_spot(gpu_name: str) -> tuple[str, bool]:
+    """The GPU of a flavor group and whether it is the spot group.
+
+    ``"H100-80G-PCIe-spot"`` → ``("H100-80G-PCIe", True)``; ``"L40"`` → ``("L40", False)``.
+    """
+    model = _SPOT_SUFFIX.sub("", gpu_name.strip())
+    return model, model != gpu_name.strip()
+
+
 def _offer_for(
     flavor: _Flavor,
     gpu_name: str,
     price_per_gpu_hour_usd: float,
     discount: bool | None,
     *,
+    spot: bool,
     region: str | None,
     observed_at: datetime,
 ) -> Offer | None:
@@ -136,7 +157,7 @@ def _offer_for(
     disks = [d for d in (flavor.disk, flavor.ephemeral) if d is not None]
     return make_offer(
         provider=HyperstackProvider.name,
-        native_id=f"{flavor.name}:{region or 'any'}:ondemand",
+        native_id=f"{flavor.name}:{region or 'any'}:{'spot' if spot else 'ondemand'}",
         instance_type=flavor.name,
         gpu_name_raw=gpu_name,
         gpu_count=flavor.gpu_count,
@@ -145,6 +166,7 @@ def _offer_for(
         gpu_memory_gib=spec.memory_gib if spec else None,
         price_per_hour_usd=flavor.gpu_count * price_per_gpu_hour_usd,
         observed_at=observed_at,
+        spot=spot,
         vcpus=flavor.cpu,
         ram_gib=flavor.ram,
         disk_gib=sum(disks) if disks else None,
@@ -160,58 +182,65 @@ def _offer_for(
     )
 
 
-def parse_offers(flavors: object, pricebook: object, *, observed_at: datetime) -> list[Offer]:
+def parse_offers(
+    flavors: object, pricebook: object, *, observed_at: datetime, skips: Skips | None = None
+) -> list[Offer]:
     """Join ``/core/flavors`` with ``/pricebook`` into offers (pure).
 
     Args:
         flavors: the decoded ``/core/flavors`` body.
         pricebook: the decoded ``/pricebook`` body.
         observed_at: when the responses were received.
+        skips: where each flavor is accounted for (kept, or skipped with a reason).
 
     Returns:
-        One offer per GPU flavor with a price. CPU-only flavors are left out; unpriced and
-        malformed flavors are skipped and counted in a log line.
+        One offer per GPU flavor with a price; flavors of ``<gpu>-spot`` groups are spot
+        offers. CPU-only, unpriced and malformed flavors give nothing (and are counted).
 
     Raises:
         ProviderResponseError: either body is a Hyperstack error envelope.
         pydantic.ValidationError: either body is not in the documented shape.
     """
+    notes = skips if skips is not None else Skips(HyperstackProvider.name)
     _raise_if_error_envelope(flavors)
     listing = _Flavors.model_validate(flavors)
     prices = parse_pricebook(pricebook)
     offers: list[Offer] = []
-    malformed = unpriced = 0
-    for group_item in listing.data:
+    for group_index, group_item in enumerate(listing.data):
         try:
             group = _Group.model_validate(group_item)
         except pydantic.ValidationError:
-            malformed += 1
+            notes.add(MALFORMED, row_id(group_item, "gpu", "region_name", index=group_index))
             continue
-        for item in group.flavors:
+        for index, item in enumerate(group.flavors):
             try:
                 flavor = _Flavor.model_validate(item)
             except pydantic.ValidationError:
-                malformed += 1
+                notes.add(MALFORMED, row_id(item, "name", "id", index=index))
                 continue
-            gpu_name = flavor.gpu or group.gpu
-            if flavor.gpu_count < 1 or not gpu_name:
-                continue  # CPU-only flavor
-            if gpu_name not in prices:
-                unpriced += 1
+            listed_gpu = flavor.gpu or group.gpu
+            if flavor.gpu_count < 1 or not listed_gpu:
+                notes.add(NO_GPU, flavor.name)
                 continue
-            price, discount = prices[gpu_name]
+            if listed_gpu not in prices:
+                notes.add(NO_PRICE, flavor.name)
+                continue
+            price, discount = prices[listed_gpu]
+            gpu_name, spot = split_spot(listed_gpu)
             offer = _offer_for(
                 flavor,
                 gpu_name,
                 price,
                 discount,
+                spot=spot,
                 region=flavor.region_name or group.region_name,
                 observed_at=observed_at,
             )
-            if offer is not None:
-                offers.append(offer)
-    if malformed or unpriced:
-        _log.info("hyperstack: skipped %d malformed and %d unpriced flavor(s)", malformed, unpriced)
+            if offer is None:
+                notes.add(NO_PRICE, flavor.name)
+                continue
+            offers.append(offer)
+            notes.keep(flavor.name)
     return offers
 
 
@@ -236,4 +265,6 @@ class HyperstackProvider(Provider):
         )
         # An error envelope in the flavors answer explains a failure better than the rest.
         _raise_if_error_envelope(flavors)
-        return FetchResult(parse_offers(flavors, pricebook, observed_at=self.now()))
+        skips = Skips(self.name)
+        offers = parse_offers(flavors, pricebook, observed_at=self.now(), skips=skips)
+        return FetchResult.of(offers, skips)

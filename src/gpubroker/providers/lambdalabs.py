@@ -5,12 +5,14 @@ cents for the whole instance. The listing names only regions that have capacity 
 an instance type with an empty ``regions_with_capacity_available`` becomes one offer with no
 region, marked unavailable. The GPU model and per-GPU memory come from the description
 (``"8x A100 (80 GB SXM4)"``); the form factor is kept in the raw name (``"A100 SXM4"``).
+A region's country comes from its name (``us-*``) or its description, which is
+``"City, Country"`` or, for some regions, just the country (``"Germany"``, ``"India"``).
+Every instance type becomes offers or a counted skip (CPU-only, no price, malformed).
 Lambda has no spot market.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from typing import Any, ClassVar
@@ -21,35 +23,20 @@ from pydantic import BaseModel
 from gpubroker.errors import ProviderResponseError
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
+    MALFORMED,
+    NO_GPU,
+    NO_PRICE,
     CredentialSpec,
     FetchResult,
     FetchSession,
     Provider,
+    Skips,
+    country_from_place,
     make_offer,
 )
 
-_log = logging.getLogger(__name__)
-
 _DESCRIPTION = re.compile(r"^(\d+)x (?:Tesla )?(.+) \((\d+) GB(?: ([^)]+))?\)")
 _GPU_DESCRIPTION = re.compile(r"^(?:Tesla )?(.+) \((\d+) GB(?: ([^)]+))?\)")
-# Country from the region's description ("Virginia, USA"), for regions not named ``us-*``.
-_COUNTRY_BY_NAME = {
-    "usa": "US",
-    "united states": "US",
-    "germany": "DE",
-    "japan": "JP",
-    "india": "IN",
-    "israel": "IL",
-    "australia": "AU",
-    "south korea": "KR",
-    "korea": "KR",
-    "united kingdom": "GB",
-    "uk": "GB",
-    "canada": "CA",
-    "sweden": "SE",
-    "netherlands": "NL",
-    "france": "FR",
-}
 
 
 class _Specs(BaseModel):
@@ -108,18 +95,17 @@ def gpu_from_description(
 
 
 def country_for_region(name: str, description: str | None = None) -> str | None:
-    """ISO-2 country of a Lambda region: ``us-*`` → ``US``, else from its description."""
+    """ISO-2 country of a Lambda region: ``us-*`` → ``US``, else from its description.
+
+    ``"Virginia, USA"`` → ``US``; ``"Germany"`` → ``DE``; ``"Sydney, Australia"`` → ``AU``.
+    """
     if name.lower().startswith("us-"):
         return "US"
-    if description and "," in description:
-        return _COUNTRY_BY_NAME.get(description.rsplit(",", 1)[1].strip().lower())
-    return None
+    return country_from_place(description)
 
 
 def _offers_for(entry: _Entry, *, observed_at: datetime) -> list[Offer]:
     it = entry.instance_type
-    if it.specs.gpus < 1:  # CPU-only instance types
-        return []
     gpu_name_raw, memory = gpu_from_description(it.description, it.gpu_description)
     price = it.price_cents_per_hour / 100
     regions: list[_Region | None] = list(entry.regions_with_capacity_available) or [None]
@@ -150,16 +136,20 @@ def _offers_for(entry: _Entry, *, observed_at: datetime) -> list[Offer]:
     return offers
 
 
-def parse_offers(payload: object, *, observed_at: datetime) -> list[Offer]:
+def parse_offers(
+    payload: object, *, observed_at: datetime, skips: Skips | None = None
+) -> list[Offer]:
     """Map the ``/instance-types`` response to offers (pure).
 
     Args:
         payload: the decoded JSON body, ``{"data": {"<type>": {...}}}``.
         observed_at: when the response was received.
+        skips: where each instance type is accounted for (kept, or skipped with a reason).
 
     Returns:
         One offer per (GPU instance type, region with capacity); sold-out types give one
-        unavailable offer without a region. Malformed entries are skipped (and logged).
+        unavailable offer without a region. CPU-only, unpriced and malformed entries give
+        nothing (and are counted in ``skips``).
 
     Raises:
         ProviderResponseError: the body is a Lambda error object.
@@ -171,15 +161,23 @@ def parse_offers(payload: object, *, observed_at: datetime) -> list[Offer]:
             detail = (listing.error.message or listing.error.code or "unknown error")[:160]
             raise ProviderResponseError(LambdaProvider.name, f"lambda: API error: {detail}")
         raise ProviderResponseError(LambdaProvider.name, "lambda: response has no data")
+    notes = skips if skips is not None else Skips(LambdaProvider.name)
     offers: list[Offer] = []
-    skipped = 0
-    for item in listing.data.values():
+    for key, item in listing.data.items():
         try:
-            offers.extend(_offers_for(_Entry.model_validate(item), observed_at=observed_at))
-        except (pydantic.ValidationError, ValueError, TypeError):
-            skipped += 1
-    if skipped:
-        _log.info("lambda: skipped %d malformed instance type(s)", skipped)
+            entry = _Entry.model_validate(item)
+        except pydantic.ValidationError:
+            notes.add(MALFORMED, key)
+            continue
+        if entry.instance_type.specs.gpus < 1:
+            notes.add(NO_GPU, key)
+            continue
+        made = _offers_for(entry, observed_at=observed_at)
+        if made:
+            notes.keep(key)
+            offers.extend(made)
+        else:
+            notes.add(NO_PRICE, key)
     return offers
 
 
@@ -199,4 +197,5 @@ class LambdaProvider(Provider):
         payload = session.json(
             "GET", f"{self.base_url}/instance-types", headers={"Authorization": f"Bearer {key}"}
         )
-        return FetchResult(parse_offers(payload, observed_at=self.now()))
+        skips = Skips(self.name)
+        return FetchResult.of(parse_offers(payload, observed_at=self.now(), skips=skips), skips)

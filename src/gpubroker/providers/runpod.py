@@ -6,6 +6,15 @@ than one call reading ``securePrice``/``communityPrice`` because ``lowestPrice``
 stock status, vCPU/RAM and country *for the cloud asked about*; the flat per-cloud list prices
 are only a fallback when ``lowestPrice`` has no price (out of stock).
 
+Spot offers are priced from the cloud's spot list price (``secureSpotPrice`` /
+``communitySpotPrice``), as gpuhunt and skypilot do: in recorded answers
+``lowestPrice.minimumBidPrice`` equals the on-demand price, so it says nothing about what
+interruptible capacity costs (it is kept in ``extras``). A type without a spot list price has no
+spot offer.
+
+Every GPU type of each answer becomes offers or a counted skip: not offered on that cloud,
+RunPod's ``unknown`` placeholder, a MIG slice (a fraction of a GPU), no price, malformed.
+
 Prices are USD per GPU per hour. ``lowestPrice`` answers for one GPU count at a time and is
 asked for one GPU; offers for 2, 4 and 8 GPUs on one pod are derived from it (up to the
 cloud's ``maxGpuCountSecureCloud``/``maxGpuCountCommunityCloud``, else ``maxGpuCount``) at
@@ -20,7 +29,7 @@ become `ProviderResponseError`.
 
 from __future__ import annotations
 
-import logging
+import threading
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -30,14 +39,18 @@ from pydantic import BaseModel
 from gpubroker.errors import ProviderResponseError
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
+    FRACTIONAL_GPU,
+    MALFORMED,
+    NO_PRICE,
+    UNKNOWN_SHAPE,
     CredentialSpec,
     FetchResult,
     FetchSession,
     Provider,
+    Skips,
     make_offer,
+    row_id,
 )
-
-_log = logging.getLogger(__name__)
 
 Cloud = Literal["secure", "community"]
 CLOUDS: tuple[Cloud, ...] = ("secure", "community")
@@ -168,9 +181,22 @@ def _scaled(value: float | None, count: int) -> float | None:
     return None if value is None else value * count
 
 
-def _offers_for(gpu: _GpuType, *, cloud: Cloud, observed_at: datetime) -> list[Offer]:
+def _is_fraction(gpu: _GpuType) -> bool:
+    """A MIG slice (``NVIDIA B300 SXM6 AC MIG 1g.34gb``): part of one GPU, not a GPU."""
+    return "MIG" in gpu.id.upper().split()
+
+
+def _offers_for(gpu: _GpuType, *, cloud: Cloud, observed_at: datetime, skips: Skips) -> list[Offer]:
+    """The offers of one GPU type on one cloud; a type that gives none is counted in ``skips``."""
     supported = gpu.secureCloud if cloud == "secure" else gpu.communityCloud
-    if supported is False or gpu.id.strip().lower() == "unknown":
+    if gpu.id.strip().lower() in ("", "unknown"):
+        skips.add(UNKNOWN_SHAPE, gpu.id)
+        return []
+    if supported is False:
+        skips.add(f"not on {cloud} cloud", gpu.id)
+        return []
+    if _is_fraction(gpu):
+        skips.add(FRACTIONAL_GPU, gpu.id)
         return []
     lowest = gpu.lowestPrice or _LowestPrice()
     if cloud == "secure":
@@ -179,7 +205,7 @@ def _offers_for(gpu: _GpuType, *, cloud: Cloud, observed_at: datetime) -> list[O
         list_prices = (gpu.communityPrice, gpu.communitySpotPrice)
     # lowestPrice is null-priced when out of stock; the list price still says what it costs.
     on_demand = lowest.uninterruptablePrice or list_prices[0]
-    spot_price = lowest.minimumBidPrice or list_prices[1]
+    spot_price = list_prices[1]
     slug = gpu.id.strip().replace(" ", "_")
     one_gpu_availability = _availability(lowest.stockStatus)
     offers: list[Offer] = []
@@ -190,6 +216,8 @@ def _offers_for(gpu: _GpuType, *, cloud: Cloud, observed_at: datetime) -> list[O
             "max_gpu_count": gpu.maxGpuCount,
             "max_unreserved_gpu_count": lowest.maxUnreservedGpuCount,
         }
+        if lowest.minimumBidPrice is not None:
+            extras["minimum_bid_per_gpu_usd"] = lowest.minimumBidPrice
         # Estimate: minVcpu/minMemory describe the cheapest *one-GPU* pod. RunPod hands out
         # vCPU and RAM roughly per GPU, so an N-GPU pod is taken to get N times as much; the
         # real machine may differ (asking lowestPrice per count would cost a call per count).
@@ -218,26 +246,35 @@ def _offers_for(gpu: _GpuType, *, cloud: Cloud, observed_at: datetime) -> list[O
             )
             if offer is not None:
                 offers.append(offer)
+    if offers:
+        skips.keep(gpu.id)
+    else:
+        skips.add(NO_PRICE, gpu.id)
     return offers
 
 
-def parse_offers(payload: object, *, cloud: Cloud, observed_at: datetime) -> list[Offer]:
+def parse_offers(
+    payload: object, *, cloud: Cloud, observed_at: datetime, skips: Skips | None = None
+) -> list[Offer]:
     """Map one ``gpuTypes`` response (for one cloud) to offers (pure).
 
     Args:
         payload: the decoded GraphQL response.
         cloud: ``secure`` or ``community``: which cloud ``lowestPrice`` was asked for.
         observed_at: when the response was received.
+        skips: where each GPU type is accounted for (kept, or skipped with a reason).
 
     Returns:
         On-demand and spot offers of every GPU type the cloud offers with a price: one GPU,
         then 2, 4 and 8 GPUs as far as the cloud's maximum GPU count allows (none of those
-        when no maximum is reported). Malformed GPU types are skipped (and logged).
+        when no maximum is reported). Spot offers exist only where the cloud has a spot
+        list price.
 
     Raises:
         ProviderResponseError: the response carries GraphQL ``errors``.
         pydantic.ValidationError: the response is not ``{"data": {"gpuTypes": [...]}}``.
     """
+    notes = skips if skips is not None else Skips(RunpodProvider.name)
     envelope = _Envelope.model_validate(payload)
     if envelope.errors:
         message = envelope.errors[0].message.strip()
@@ -247,15 +284,13 @@ def parse_offers(payload: object, *, cloud: Cloud, observed_at: datetime) -> lis
     if envelope.data is None:
         raise ProviderResponseError(RunpodProvider.name, "runpod: GraphQL response has no data")
     offers: list[Offer] = []
-    skipped = 0
-    for item in envelope.data.gpuTypes:
+    for index, item in enumerate(envelope.data.gpuTypes):
         try:
             gpu = _GpuType.model_validate(item)
-            offers.extend(_offers_for(gpu, cloud=cloud, observed_at=observed_at))
-        except (pydantic.ValidationError, ValueError, TypeError):
-            skipped += 1
-    if skipped:
-        _log.info("runpod: skipped %d malformed GPU type(s)", skipped)
+        except pydantic.ValidationError:
+            notes.add(MALFORMED, row_id(item, "id", index=index))
+            continue
+        offers.extend(_offers_for(gpu, cloud=cloud, observed_at=observed_at, skips=notes))
     return offers
 
 
@@ -277,12 +312,16 @@ class RunpodProvider(Provider):
             headers["Authorization"] = f"Bearer {key}"
         url = f"{self.base_url}/graphql"
 
+        skips = Skips(self.name)
+        lock = threading.Lock()
+
         def listing(cloud: Cloud) -> list[Offer]:
             # A GraphQL query only reads, so it is safe to retry.
             payload = session.json(
                 "POST", url, json=graphql_body(cloud), headers=headers, idempotent=True
             )
-            return parse_offers(payload, cloud=cloud, observed_at=self.now())
+            with lock:  # both clouds account into one Skips
+                return parse_offers(payload, cloud=cloud, observed_at=self.now(), skips=skips)
 
         pages = session.parallel(*(lambda c=cloud: listing(c) for cloud in CLOUDS))
-        return FetchResult([offer for page in pages for offer in page])
+        return FetchResult.of([offer for page in pages for offer in page], skips)

@@ -1,6 +1,9 @@
 """TensorDock (API v2): ``GET /locations`` lists every location with the GPUs deployable there.
 
-Needs ``TENSORDOCK_API_KEY`` (sent as ``Authorization: Bearer``). A virtual machine is priced
+``TENSORDOCK_API_KEY`` is sent as ``Authorization: Bearer`` when configured. ``/locations``
+may answer without one, so without a key TensorDock is asked anonymously; if it then refuses
+(401/403), that is reported as missing credentials, with the usual fix-it hint. A virtual
+machine is priced
 per resource: ``price_per_hr`` is USD per GPU-hour, and vCPUs, RAM and storage are added at the
 location's ``pricing`` rates. The listing has no fixed instance shapes, so each offer assumes
 `DEFAULT_SHAPE` per GPU (8 vCPU, 32 GB RAM), capped at the location's ``resources.max_*``, plus
@@ -10,30 +13,34 @@ is in the offer's ``vcpus`` / ``ram_gib`` / ``disk_gib`` and in ``extras``.
 Each (location, GPU) gives a 1-GPU offer and, when ``max_count`` > 1, a second offer with
 ``max_count`` GPUs, so that multi-GPU searches see TensorDock too. ``max_count`` is the number
 of GPUs deployable now: 0 gives one unavailable 1-GPU offer (still listed, for prices).
-TensorDock v2 documents no spot market.
+TensorDock v2 documents no spot market. Every GPU entry of every location becomes offers or a
+counted skip (no price, malformed; a malformed location counts once).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+import httpx
 import pydantic
 from pydantic import BaseModel, Field
 
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
+    MALFORMED,
+    NO_PRICE,
     CredentialSpec,
     FetchResult,
     FetchSession,
     Provider,
+    Skips,
     make_offer,
+    missing_credentials_error,
+    row_id,
 )
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +182,11 @@ def _offer(
 
 
 def parse_offers(
-    payload: object, *, observed_at: datetime, shape: Shape = DEFAULT_SHAPE
+    payload: object,
+    *,
+    observed_at: datetime,
+    shape: Shape = DEFAULT_SHAPE,
+    skips: Skips | None = None,
 ) -> list[Offer]:
     """Map the ``/locations`` response to offers (pure).
 
@@ -183,36 +194,41 @@ def parse_offers(
         payload: the decoded JSON body, ``{"data": {"locations": [...]}}``.
         observed_at: when the response was received.
         shape: the VM size assumed for pricing.
+        skips: where each GPU entry is accounted for (kept, or skipped with a reason).
 
     Returns:
         Per (location, GPU): a 1-GPU offer and, when ``max_count`` > 1, a ``max_count``-GPU
-        offer. Malformed locations or GPU entries are skipped (and logged).
+        offer. Unpriced and malformed entries give nothing (and are counted in ``skips``).
 
     Raises:
         pydantic.ValidationError: the body is not ``{"data": {"locations": [...]}}``.
     """
+    notes = skips if skips is not None else Skips(TensordockProvider.name)
     listing = _Listing.model_validate(payload)
     offers: list[Offer] = []
-    skipped = 0
-    for raw_loc in listing.data.locations:
+    for loc_index, raw_loc in enumerate(listing.data.locations):
         try:
             loc = _Location.model_validate(raw_loc)
         except pydantic.ValidationError:
-            skipped += 1
+            notes.add(MALFORMED, row_id(raw_loc, "id", "city", index=loc_index))
             continue
-        for raw_gpu in loc.gpus:
+        for index, raw_gpu in enumerate(loc.gpus):
             try:
                 gpu = _Gpu.model_validate(raw_gpu)
             except pydantic.ValidationError:
-                skipped += 1
+                notes.add(MALFORMED, row_id(raw_gpu, "v0Name", index=index))
                 continue
             counts = [1, gpu.max_count] if gpu.max_count > 1 else [1]
-            for count in counts:
-                offer = _offer(loc, gpu, count, shape=shape, observed_at=observed_at)
-                if offer is not None:
-                    offers.append(offer)
-    if skipped:
-        _log.info("tensordock: skipped %d malformed location/GPU entries", skipped)
+            made = [
+                offer
+                for count in counts
+                if (offer := _offer(loc, gpu, count, shape=shape, observed_at=observed_at))
+            ]
+            if made:
+                offers.extend(made)
+                notes.keep(gpu.v0_name)
+            else:
+                notes.add(NO_PRICE, f"{gpu.v0_name} @ {loc.id}")
     return offers
 
 
@@ -222,15 +238,21 @@ class TensordockProvider(Provider):
     name: ClassVar[str] = "tensordock"
     label: ClassVar[str] = "TensorDock"
     credentials: ClassVar[tuple[CredentialSpec, ...]] = (
-        CredentialSpec("api_key", "TENSORDOCK_API_KEY", required=True),
+        CredentialSpec("api_key", "TENSORDOCK_API_KEY", required=False),
     )
     default_base_url: ClassVar[str | None] = "https://dashboard.tensordock.com/api/v2"
     homepage: ClassVar[str | None] = "https://tensordock.com"
 
     def _fetch(self, session: FetchSession) -> FetchResult:
         """Fetch ``/locations``; filters are applied centrally, not server-side."""
-        (key,) = self.credential("api_key")
-        payload = session.json(
-            "GET", f"{self.base_url}/locations", headers={"Authorization": f"Bearer {key}"}
-        )
-        return FetchResult(parse_offers(payload, observed_at=self.now()))
+        key = self.creds.get("api_key")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        try:
+            payload = session.json("GET", f"{self.base_url}/locations", headers=headers)
+        except httpx.HTTPStatusError as exc:
+            if not key and exc.response.status_code in (401, 403):
+                # Asked anonymously and refused: the fix is a key, not a better one.
+                raise missing_credentials_error(self.name, self.credentials) from None
+            raise
+        skips = Skips(self.name)
+        return FetchResult.of(parse_offers(payload, observed_at=self.now(), skips=skips), skips)

@@ -11,12 +11,16 @@ so they are divided by 1024 to get GiB. ``cpu_ram`` is the whole host's RAM; an 
 share ``cpu_ram * cpu_cores_effective / cpu_cores``. ``disk_space`` is Vast's "GB" and is passed
 through unconverted as the disk available to rent (the price only includes
 ``allocated_storage`` of it).
+
+``geolocation`` is ``"Region, CC"`` (``"Texas, US"``) or just a country (``"Norway"``); both
+give the ISO-2 country. Every row of each search becomes an offer or a counted skip: no GPU,
+no CPU count (the RAM share cannot be computed; gpuhunt skips these too), no price (for a
+bid search: no ``min_bid``), listed twice, malformed.
 """
 
 from __future__ import annotations
 
-import logging
-import re
+import threading
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -25,14 +29,19 @@ from pydantic import BaseModel
 
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
+    DUPLICATE,
+    MALFORMED,
+    NO_GPU,
+    NO_PRICE,
     CredentialSpec,
     FetchResult,
     FetchSession,
     Provider,
+    Skips,
+    country_from_place,
     make_offer,
+    row_id,
 )
-
-_log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 3000
 # GB of disk the search prices in (Vast's own default); ``dph_total`` includes it.
@@ -47,7 +56,7 @@ _BASE_QUERY: dict[str, Any] = {
     "rented": {"eq": False},
     "order": [["score", "desc"]],
 }
-_COUNTRY = re.compile(r",\s*([A-Za-z]{2})\s*$")
+NO_CPU_COUNT = "no CPU count"
 
 
 class _Bundles(BaseModel):
@@ -100,10 +109,8 @@ def _storage_usd_per_hour(o: _VastOffer) -> float:
 
 
 def _country(geolocation: str | None) -> str | None:
-    if not geolocation:
-        return None
-    match = _COUNTRY.search(geolocation)
-    return match.group(1).upper() if match else None
+    """ISO-2 country of ``"Texas, US"``, ``"Norway"`` or ``"us"``; None for ``"Texas"``."""
+    return country_from_place(geolocation)
 
 
 def _reliability(o: _VastOffer) -> float | None:
@@ -113,24 +120,27 @@ def _reliability(o: _VastOffer) -> float | None:
     return value
 
 
-def _to_offer(o: _VastOffer, *, spot: bool, observed_at: datetime) -> Offer | None:
+def _to_offer(o: _VastOffer, *, spot: bool, observed_at: datetime) -> Offer | str:
+    """The offer of one row, or why it gives none."""
+    if o.num_gpus < 1:
+        return NO_GPU
     # Without host CPU info the RAM share cannot be computed (gpuhunt skips these too).
     if not o.cpu_cores:
-        return None
+        return NO_CPU_COUNT
     if spot:
         if o.min_bid is None:
-            return None
+            return NO_PRICE
         price = o.min_bid + _storage_usd_per_hour(o)
     else:
         if o.dph_total is None:
-            return None
+            return NO_PRICE
         price = o.dph_total
     vcpus = o.cpu_cores_effective
     ram_gib = None
     if o.cpu_ram is not None and vcpus is not None:
         ram_gib = o.cpu_ram * vcpus / o.cpu_cores / 1024
     available = bool(o.rentable) and not o.rented
-    return make_offer(
+    offer = make_offer(
         provider=VastaiProvider.name,
         native_id=f"{o.id}:{'spot' if spot else 'ondemand'}",
         gpu_name_raw=o.gpu_name,
@@ -156,38 +166,47 @@ def _to_offer(o: _VastOffer, *, spot: bool, observed_at: datetime) -> Offer | No
             "priced_disk_gb": ALLOCATED_STORAGE_GB,
         },
     )
+    return offer if offer is not None else NO_PRICE
 
 
-def parse_offers(payload: object, *, observed_at: datetime, spot: bool = False) -> list[Offer]:
+def parse_offers(
+    payload: object, *, observed_at: datetime, spot: bool = False, skips: Skips | None = None
+) -> list[Offer]:
     """Map one bundles-search response to offers (pure).
 
     Args:
         payload: the decoded JSON body, ``{"offers": [...]}``.
         observed_at: when the response was received.
         spot: True for a ``type: "bid"`` search (priced at ``min_bid`` plus storage).
+        skips: where each row is accounted for (kept, or skipped with a reason).
 
     Returns:
-        The priceable offers. Malformed rows are skipped (and logged); rows without
-        ``cpu_cores`` or, for spot, without ``min_bid`` are left out.
+        The priceable offers. Rows without GPUs, without ``cpu_cores``, without a price
+        (for spot: without ``min_bid``), listed twice or malformed give nothing (and are
+        counted in ``skips``).
 
     Raises:
         pydantic.ValidationError: the body is not ``{"offers": [...]}``.
     """
+    notes = skips if skips is not None else Skips(VastaiProvider.name)
     bundles = _Bundles.model_validate(payload)
     offers: list[Offer] = []
     seen: set[str] = set()
-    skipped = 0
-    for item in bundles.offers:
+    for index, item in enumerate(bundles.offers):
         try:
-            offer = _to_offer(_VastOffer.model_validate(item), spot=spot, observed_at=observed_at)
+            row = _VastOffer.model_validate(item)
+            made = _to_offer(row, spot=spot, observed_at=observed_at)
         except (pydantic.ValidationError, ValueError, TypeError, ZeroDivisionError):
-            skipped += 1
+            notes.add(MALFORMED, row_id(item, "id", index=index))
             continue
-        if offer is not None and offer.id not in seen:
-            seen.add(offer.id)
-            offers.append(offer)
-    if skipped:
-        _log.info("vastai: skipped %d malformed offer(s)", skipped)
+        if isinstance(made, str):
+            notes.add(made, row.id)
+        elif made.id in seen:
+            notes.add(DUPLICATE, row.id)
+        else:
+            seen.add(made.id)
+            offers.append(made)
+            notes.keep(row.id)
     return offers
 
 
@@ -217,14 +236,18 @@ class VastaiProvider(Provider):
             headers["Authorization"] = f"Bearer {key}"
         url = f"{self.base_url}/api/v0/bundles/"
 
+        skips = Skips(self.name)
+        lock = threading.Lock()
+
         def search(spot: bool) -> tuple[list[Offer], bool]:
             body = search_body(spot=spot, limit=self.limit)
             payload = session.json("POST", url, json=body, headers=headers, idempotent=True)
-            offers = parse_offers(payload, observed_at=self.now(), spot=spot)
+            with lock:  # both searches account into one Skips
+                offers = parse_offers(payload, observed_at=self.now(), spot=spot, skips=skips)
             rows = payload.get("offers") if isinstance(payload, dict) else None
             return offers, isinstance(rows, list) and len(rows) >= self.limit
 
         (on_demand, cut1), (bid, cut2) = session.parallel(
             lambda: search(False), lambda: search(True)
         )
-        return FetchResult(on_demand + bid, truncated=cut1 or cut2)
+        return FetchResult.of(on_demand + bid, skips, truncated=cut1 or cut2)

@@ -6,7 +6,13 @@ OAuth2 client credentials (``POST {base}/oauth2/token``) give a bearer token for
 and ``/locations`` (country codes).
 
 The token is reused until shortly before it expires (``expires_in``), and the four GETs
-run concurrently, so a fetch is at most two dependent round trips.
+run concurrently, so a fetch is at most two dependent round trips. ``/instance-types`` is
+asked for with ``currency=usd``, as Verda's own SDK does: without it an account billed in EUR
+gets EUR prices.
+
+Every instance type becomes offers or a counted skip (CPU-only, priced in another currency,
+no GPU name, no price, malformed). Malformed availability or location entries only cost a
+region or a country; they are logged at debug level, not counted as skipped rows.
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from gpubroker.errors import InvalidCredentialsError
 from gpubroker.models import Availability, Offer
 from gpubroker.providers.base import (
+    MALFORMED,
+    NO_GPU,
+    NO_PRICE,
+    NOT_USD,
+    UNKNOWN_SHAPE,
     CredentialSpec,
     FetchResult,
     FetchSession,
@@ -30,6 +41,7 @@ from gpubroker.providers.base import (
     Skips,
     TokenCache,
     make_offer,
+    row_id,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,22 +94,31 @@ class _Availability(BaseModel):
 _LIST = TypeAdapter(list[Any])
 
 
-def _valid_items(model: type[BaseModel], payload: object, what: str, skips: Skips) -> list[Any]:
-    """Validate a bare array item by item: a non-array fails, a bad item is skipped."""
+def _valid_items(
+    model: type[BaseModel], payload: object, what: str, skips: Skips | None = None
+) -> list[Any]:
+    """Validate a bare array item by item: a non-array fails, a bad item is left out.
+
+    With ``skips`` (the instance types), a bad item is a counted skip; otherwise (the
+    supplementary listings) it is only logged.
+    """
     good: list[Any] = []
-    for raw in _LIST.validate_python(payload):
+    for index, raw in enumerate(_LIST.validate_python(payload)):
         try:
             good.append(model.model_validate(raw))
         except ValidationError:
-            row_id = raw.get("instance_type") or raw.get("code") if isinstance(raw, dict) else None
-            skips.add(f"malformed {what}", row_id)
+            name = row_id(raw, "instance_type", "code", "location_code", index=index)
+            if skips is not None:
+                skips.add(MALFORMED, name)
+            else:
+                logger.debug("verda: ignored malformed %s %r", what, name)
     return good
 
 
-def _where_available(payload: object, skips: Skips) -> dict[str, list[str]]:
+def _where_available(payload: object) -> dict[str, list[str]]:
     """Instance type → location codes where it can be started now (ordered as listed)."""
     where: dict[str, list[str]] = {}
-    for entry in _valid_items(_Availability, payload, "availability entry", skips):
+    for entry in _valid_items(_Availability, payload, "availability entry"):
         for instance_type in entry.availabilities:
             codes = where.setdefault(instance_type, [])
             if entry.location_code not in codes:
@@ -129,28 +150,27 @@ def parse_offers(
     """
     notes = skips if skips is not None else Skips(VerdaProvider.name)
     types = _valid_items(_InstanceType, instance_types, "instance type", notes)
-    country = {
-        loc.code: loc.country_code for loc in _valid_items(_Location, locations, "location", notes)
-    }
+    country = {loc.code: loc.country_code for loc in _valid_items(_Location, locations, "location")}
     where = {
-        False: _where_available(availability, notes),
-        True: _where_available(spot_availability, notes),
+        False: _where_available(availability),
+        True: _where_available(spot_availability),
     }
 
     offers: list[Offer] = []
     for it in types:
         gpu = it.gpu
         if gpu is None or gpu.number_of_gpus < 1:
-            notes.add("no GPU", it.instance_type)
+            notes.add(NO_GPU, it.instance_type)
             continue
         if it.currency.lower() != "usd":
-            notes.add("price not in USD", it.instance_type)
+            notes.add(NOT_USD, it.instance_type)
             continue
         gpu_count = gpu.number_of_gpus
         raw_name = _COUNT_PREFIX.sub("", gpu.description).strip() or (it.name or "").strip()
         if not raw_name:
-            notes.add("no GPU name", it.instance_type)
+            notes.add(UNKNOWN_SHAPE, it.instance_type)
             continue
+        made = len(offers)
         total_gpu_gb = it.gpu_memory.size_in_gigabytes if it.gpu_memory else None
         per_gpu_gib = total_gpu_gb / gpu_count if total_gpu_gb else None
         for spot, price in ((False, it.price_per_hour), (True, it.spot_price)):
@@ -179,6 +199,10 @@ def parse_offers(
                 )
                 if offer is not None:
                     offers.append(offer)
+        if len(offers) > made:
+            notes.keep(it.instance_type)
+        else:
+            notes.add(NO_PRICE, it.instance_type)
     return offers
 
 
@@ -251,4 +275,4 @@ class VerdaProvider(Provider):
             locations=locations,
             skips=skips,
         )
-        return FetchResult(offers, skipped=skips.as_dict())
+        return FetchResult.of(offers, skips)
