@@ -27,7 +27,9 @@ def browse(
     sort: Annotated[
         str | None, typer.Option("--sort", help="Sort by FIELD instead of rank; -FIELD descends.")
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Rows to show.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=0, help="Rows to show (0: every row).")
+    ] = None,
     hours: Annotated[
         float | None, typer.Option("--hours", min=0, help="Add the total cost for N hours.")
     ] = None,
@@ -69,7 +71,7 @@ def browse(
         result = broker.search(
             query, preset=search.optimize, weights=search.weights or None,
             explain=explain, hours=hours, sort=sort,
-            limit=None if group_by else (limit or broker.settings.limit),
+            limit=None if group_by else (broker.settings.limit if limit is None else limit),
             fresh=fresh, offline=offline, strict=strict, on_progress=update,
         )  # fmt: skip
     print_notes(ctx, result)

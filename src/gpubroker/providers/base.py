@@ -164,6 +164,22 @@ class FetchResult:
 MAX_REDIRECTS = 5
 
 
+def _finite_or_none(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def decode_json(data: bytes | str) -> Any:
+    """JSON with every non-finite number (NaN, ±Infinity, overflowing literals) as None.
+
+    Raises:
+        ValueError: not JSON.
+    """
+    import json
+
+    return json.loads(data, parse_float=_finite_or_none, parse_constant=lambda _: None)
+
+
 def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     """Scheme, host and port equal (the web's definition of an origin)."""
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
@@ -267,11 +283,14 @@ class FetchSession:
     def json(self, method: str, url: str, *, idempotent: bool = False, **kwargs: Any) -> Any:
         """Send a request and return its decoded JSON, raising for HTTP errors.
 
-        An HTML page or a truncated body with status 200 raises `ProviderResponseError`.
+        Numbers that are not finite (``NaN``, ``Infinity``, ``1e400``) decode as null, so a
+        row carrying one is skipped by its parser like a row without that value, never
+        stored or ranked. An HTML page or a truncated body with status 200 raises
+        `ProviderResponseError`.
         """
         response = self.response(method, url, idempotent=idempotent, **kwargs)
         try:
-            return response.json()
+            return decode_json(response.content)
         except ValueError:
             snippet = "HTML page" if response.text.lstrip().startswith("<") else "invalid JSON"
             raise ProviderResponseError(
@@ -573,6 +592,31 @@ def _sanitize_value(value: Any) -> Any:
     return value
 
 
+#: Beyond these, a number from a provider is a bug or an attack, not a machine.
+MAX_GPUS = 256
+MAX_PRICE_PER_GPU_HOUR_USD = 1_000.0
+MAX_GPU_MEMORY_GIB = 4_096.0
+MAX_VCPUS = 16_384.0
+MAX_RAM_GIB = 1_048_576.0
+MAX_DISK_GIB = 1e8
+
+
+def _plausible_price(price: float, gpu_count: int) -> bool:
+    """A price that can be ranked: finite, positive, and not absurd per GPU."""
+    if not isinstance(gpu_count, int) or not 1 <= gpu_count <= MAX_GPUS:
+        return False
+    if price is None or not math.isfinite(price) or price <= 0:
+        return False
+    return price / gpu_count <= MAX_PRICE_PER_GPU_HOUR_USD
+
+
+def _plausible(value: float | None, limit: float) -> float | None:
+    """An optional number kept only when finite and within [0, limit]; else unknown."""
+    if value is None or not math.isfinite(value) or not 0 <= value <= limit:
+        return None
+    return value
+
+
 def make_offer(
     *,
     provider: str,
@@ -596,13 +640,22 @@ def make_offer(
     source_url: str | None = None,
     extras: dict[str, Any] | None = None,
 ) -> Offer | None:
-    """Build a normalised `Offer`; None when it cannot be priced (price ≤ 0, NaN, infinite).
+    """Build a normalised `Offer`; None when it cannot be priced.
+
+    A price that is not finite, not positive, or absurd (over `MAX_PRICE_PER_GPU_HOUR_USD`
+    per GPU), or a GPU count outside 1–`MAX_GPUS`, gives None: the parser counts the row as
+    skipped. Other numbers that are not finite, negative or absurd become unknown (None).
 
     The GPU name goes through the registry (unknown names are kept verbatim), memory snaps
     to the registry's marketed size when within 7 %, and the id is ``provider:native-id``.
     """
-    if not math.isfinite(price_per_hour_usd) or price_per_hour_usd <= 0 or gpu_count < 1:
+    if not _plausible_price(price_per_hour_usd, gpu_count):
         return None
+    gpu_memory_gib = _plausible(gpu_memory_gib, MAX_GPU_MEMORY_GIB)
+    vcpus = _plausible(vcpus, MAX_VCPUS)
+    ram_gib = _plausible(ram_gib, MAX_RAM_GIB)
+    disk_gib = _plausible(disk_gib, MAX_DISK_GIB)
+    reliability = _plausible(reliability, 1.0)
     # Provider strings are untrusted: no escape sequences or bidi overrides get stored.
     gpu_name_raw = sanitize(gpu_name_raw)
     native_id = sanitize(native_id)
