@@ -12,12 +12,15 @@ silently writing plaintext or losing the secret.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from gpubroker.errors import KeyringUnavailableError, NotFoundError
+from gpubroker.errors import CredentialsError, KeyringUnavailableError, NotFoundError
 from gpubroker.providers.base import CredentialSpec, Provider, missing_credentials_error
+from gpubroker.vocabulary import EnvVars
 
 SERVICE = "gpubroker"
 
@@ -251,3 +254,182 @@ class KeyService:
     @staticmethod
     def keyring_available() -> bool:
         return keyring_available()
+
+
+# --- hosted API secrets: the admin token and the subscription API key, per profile ---------
+
+#: The hosted API's secrets and the environment variable that overrides each (for CI).
+API_SECRETS: dict[str, str] = {"token": EnvVars.TOKEN, "api_key": EnvVars.API_KEY}
+API_SECRET_LABELS = {"token": "API token", "api_key": "subscription API key"}
+INSECURE_DIR = "insecure-secrets"
+
+
+def api_keyring_item(profile: str, field: str) -> str:
+    """The keyring item of a hosted-API secret: ``api.<profile>.<field>``."""
+    return f"api.{profile}.{field}"
+
+
+def _safe_name(profile: str) -> str:
+    import hashlib
+    import re
+
+    if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", profile) and not profile.startswith("."):
+        return profile
+    return "p-" + hashlib.sha256(profile.encode()).hexdigest()[:16]
+
+
+class ApiSecrets:
+    """The hosted API's token and API key of one profile: env var, keyring, or a 0600 file.
+
+    Lookup order: the environment variable (``GPUBROKER_TOKEN`` / ``GPUBROKER_API_KEY``),
+    then the OS keyring (item ``api.<profile>.<field>``), then a file under
+    ``$GPUBROKER_HOME/insecure-secrets/`` that exists only if the user asked for it with
+    ``insecure=True`` (``--insecure-storage``). Without a usable keyring, storing fails with
+    a message naming the environment variable and the explicit file option: never a silent
+    plaintext fallback.
+
+    Args:
+        profile: the settings profile the secrets belong to.
+        home: the state directory (for the explicit insecure file).
+    """
+
+    def __init__(self, profile: str, home: Path) -> None:
+        self.profile = profile
+        self.home = home
+
+    @staticmethod
+    def _check_field(field: str) -> str:
+        if field not in API_SECRETS:
+            raise ValueError(f"unknown API secret {field!r}")
+        return field
+
+    def env_var(self, field: str) -> str:
+        return API_SECRETS[self._check_field(field)]
+
+    def file_path(self, field: str) -> Path:
+        """Where ``--insecure-storage`` keeps the secret (mode 0600, directory 0700)."""
+        return self.home / INSECURE_DIR / f"{_safe_name(self.profile)}.{self._check_field(field)}"
+
+    def _read_file(self, field: str) -> str | None:
+        import stat
+
+        path = self.file_path(field)
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        if os.name != "nt" and stat.S_IMODE(info.st_mode) & 0o077:
+            raise CredentialsError(
+                f"{path} is readable by other users (mode {stat.S_IMODE(info.st_mode):04o});"
+                " gpubroker will not use it",
+                hint=f"run `chmod 600 {path}`, or delete it and log in again",
+            )
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return value or None
+
+    def get(self, field: str) -> tuple[str | None, str]:
+        """``(value, source)``; source is ``env``, ``keyring``, ``file`` or ``missing``.
+
+        Raises:
+            CredentialsError: the insecure file is readable by others.
+        """
+        env = os.environ.get(self.env_var(field), "").strip()
+        if env:
+            return env, "env"
+        backend = _usable_backend()
+        if backend is not None:
+            try:
+                value = backend.get_password(SERVICE, api_keyring_item(self.profile, field))
+            except Exception:  # a locked or prompting backend: fall through to the file
+                value = None
+            if value:
+                return value, "keyring"
+        value = self._read_file(field)
+        if value:
+            return value, "file"
+        return None, "missing"
+
+    def require_storage(self, field: str, *, insecure: bool = False) -> None:
+        """Raise now, before anyone types a password or a request is made, when the secret
+        could not be kept afterwards.
+
+        Raises:
+            KeyringUnavailableError: no usable keyring and no explicit ``insecure``.
+        """
+        if insecure or keyring_available():
+            return
+        raise KeyringUnavailableError(
+            f"cannot store the {API_SECRET_LABELS[self._check_field(field)]}: {NO_KEYRING_HINT}",
+            hint=f"set {self.env_var(field)} in the environment (CI secrets), or pass"
+            " --insecure-storage to keep it in a file only you can read (mode 0600)",
+        )
+
+    def store(self, field: str, value: str, *, insecure: bool = False) -> str:
+        """Keep a secret; returns where (``keyring`` or ``file``).
+
+        Args:
+            insecure: write the explicit 0600 file instead of the keyring.
+
+        Raises:
+            KeyringUnavailableError: no usable keyring (and not ``insecure``), or it failed.
+        """
+        value = value.strip()
+        item = api_keyring_item(self.profile, field)
+        if insecure:
+            self._write_file(field, value)
+            backend = _usable_backend()
+            if backend is not None:  # a stale keyring entry would shadow the file
+                with contextlib.suppress(Exception):
+                    backend.delete_password(SERVICE, item)
+            return "file"
+        self.require_storage(field)
+        backend = _usable_backend()
+        try:
+            backend.set_password(SERVICE, item, value)  # type: ignore[union-attr]
+        except Exception as exc:
+            raise KeyringUnavailableError(
+                f"cannot store the {API_SECRET_LABELS[field]} in the keyring"
+                f" ({type(exc).__name__}): {NO_KEYRING_HINT}",
+                hint=f"set {self.env_var(field)}, or pass --insecure-storage",
+            ) from None
+        with contextlib.suppress(FileNotFoundError):
+            self.file_path(field).unlink()  # the keyring copy is now the one in use
+        return "keyring"
+
+    def _write_file(self, field: str, value: str) -> None:
+        path = self.file_path(field)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.name != "nt":
+            os.chmod(path.parent, 0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, value.encode("utf-8") + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+
+    def delete(self, field: str) -> list[str]:
+        """Forget a stored secret; returns where it was removed from (keyring, file)."""
+        removed = []
+        backend = _usable_backend()
+        if backend is not None:
+            item = api_keyring_item(self.profile, field)
+            try:
+                if backend.get_password(SERVICE, item) is not None:
+                    backend.delete_password(SERVICE, item)
+                    removed.append("keyring")
+            except Exception:
+                pass
+        try:
+            self.file_path(field).unlink()
+            removed.append("file")
+        except FileNotFoundError:
+            pass
+        return removed

@@ -136,6 +136,14 @@ def m006_subscriptions(db: Database) -> None:
     db.table("subscriptions").create_index(["profile", "updated_at"])
 
 
+#: The columns of ``subscriptions`` (m006); nothing secret among them.
+SUBSCRIPTION_COLUMNS = (
+    "subscription_id", "profile", "email", "name", "plan", "status", "country", "tax_id",
+    "pod_id", "pod_url", "order_id", "transaction_id", "amount_usd", "tokens_remaining",
+    "created_at", "updated_at", "expires_at", "activated_at",
+)  # fmt: skip
+
+
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat()
 
@@ -378,6 +386,64 @@ class Store:
             )
         )
         return dict(rows[0]) if rows else None
+
+    def subscription(self, subscription_id: str) -> dict[str, Any] | None:
+        """One subscription row by id."""
+        rows = list(
+            self.db.table("subscriptions").rows_where(
+                "subscription_id = ?", [subscription_id], limit=1
+            )
+        )
+        return dict(rows[0]) if rows else None
+
+    def subscriptions(self, profile: str, **match: Any) -> list[dict[str, Any]]:
+        """The profile's subscription rows, most recently updated first.
+
+        Args:
+            match: column = value filters (e.g. ``order_id=...``, ``status=...``).
+        """
+        unknown = set(match) - set(SUBSCRIPTION_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown subscription columns: {sorted(unknown)}")
+        where = " and ".join(["profile = ?", *(f"[{key}] = ?" for key in match)])
+        return [
+            dict(row)
+            for row in self.db.table("subscriptions").rows_where(
+                where, [profile, *match.values()], order_by="updated_at desc, rowid desc"
+            )
+        ]
+
+    def save_subscription(
+        self, row: dict[str, Any], *, previous_id: str | None = None
+    ) -> dict[str, Any]:
+        """Insert or update one subscription row and return it as stored.
+
+        Values that are None leave what is stored alone; keys that are not columns are
+        ignored (nothing secret has a column). ``updated_at`` is stamped, ``created_at`` set
+        once. With ``previous_id``, the row stored under that id (a local draft) is merged
+        in and renamed to ``row["subscription_id"]``, in the same transaction.
+        """
+        new_id = row["subscription_id"]
+        now = _iso(self.now())
+        with self.write() as db:
+            table = db.table("subscriptions")
+            merged: dict[str, Any] = {}
+            for old in dict.fromkeys([previous_id, new_id]):
+                if old is None:
+                    continue
+                found = list(table.rows_where("subscription_id = ?", [old], limit=1))
+                if found:
+                    merged.update({k: v for k, v in dict(found[0]).items() if v is not None})
+                    if old != new_id:
+                        table.delete(old)
+            merged.update(
+                {k: v for k, v in row.items() if k in SUBSCRIPTION_COLUMNS and v is not None}
+            )
+            merged["subscription_id"] = new_id
+            merged.setdefault("created_at", now)
+            merged["updated_at"] = now
+            table.upsert(merged, pk="subscription_id")
+        return merged
 
     # --- price history --------------------------------------------------------------
 
