@@ -8,7 +8,11 @@ per capability, each in its own module:
 - ``broker.gpus``: the GPU registry (`gpubroker.gpus`);
 - ``broker.keys``: provider credentials in the OS keyring (`gpubroker.credentials`);
 - ``broker.config``: profile settings in config.toml (`gpubroker.settings`);
-- ``broker.doctor``: checks of the whole set-up (`gpubroker.doctor`).
+- ``broker.doctor``: checks of the whole set-up (`gpubroker.doctor`);
+- ``broker.account``: the hosted API for customers: login, plans, geo, subscribe, pay,
+  activate, POD status (`gpubroker.api.service.AccountService`);
+- ``broker.admin``: the hosted API for operators: dashboard, PODs, customers, billing,
+  costs, mode, and ``broker.admin.agent`` (`gpubroker.api.service.AdminService`).
 
 The most used calls are forwarded (``broker.search(...)`` is ``broker.offers.search(...)``).
 Services are built on first use, so ``Broker()`` opens nothing.
@@ -26,6 +30,7 @@ from gpubroker.models import Offer, ProviderStatus, Query, SearchResult
 from gpubroker.runtime import AwsClientFactory, HttpClientFactory, ProviderFactory, Runtime
 
 if TYPE_CHECKING:
+    from gpubroker.api.service import AccountService, AdminService
     from gpubroker.config_service import ConfigService
     from gpubroker.credentials import KeyService
     from gpubroker.doctor import DoctorService
@@ -136,6 +141,20 @@ class Broker:
         from gpubroker.config_service import ConfigService
 
         return ConfigService(self.runtime)
+
+    @cached_property
+    def account(self) -> AccountService:
+        """The hosted API for customers: login, plans, geo, subscribe, pay, activate, status."""
+        from gpubroker.api.service import AccountService
+
+        return AccountService(self.runtime)
+
+    @cached_property
+    def admin(self) -> AdminService:
+        """The hosted API for operators (admin token): views, PODs, mode, ``.agent``."""
+        from gpubroker.api.service import AdminService
+
+        return AdminService(self.runtime)
 
     # -- the most used calls, forwarded ---------------------------------------------------
 
