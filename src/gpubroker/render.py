@@ -576,3 +576,97 @@ GPU_DROPPABLE = [
     "display_name", "vendor", "fp32_tflops", "fp16_tflops", "compute_capability",
     "bandwidth_gbps", "architecture",
 ]  # fmt: skip
+
+
+# --- records and panels (one object, or a dashboard of sections) ---------------------------
+
+#: The widest a record or dashboard is drawn, even on a wider terminal.
+PANEL_WIDTH = 80
+
+
+def trend(values: Sequence[float]) -> str:
+    """A sparkline of ``values`` (e.g. revenue per month)."""
+    return sparkline(values)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _record_lines(cells: Sequence[tuple[str, str]], width: int) -> list[str]:
+    import textwrap
+
+    label_width = min(max((len(k) for k, _ in cells), default=0), 28)
+    lines = []
+    for label, value in cells:
+        room = max(20, width - label_width - 2)
+        # A long word (a URL, an id) stays whole so that it can be copied.
+        wrapped = textwrap.wrap(value, room, break_long_words=False) or [""]
+        lines.append(f"{label:<{label_width}}  {wrapped[0]}")
+        lines.extend(f"{'':<{label_width}}  {more}" for more in wrapped[1:])
+    return lines
+
+
+def write_record(
+    record: Mapping[str, Any],
+    fmt: OutputFormat,
+    *,
+    title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    cells: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    no_color: bool = False,
+    json_object: Any = None,
+) -> None:
+    """Write one object: a JSON object, one csv/tsv row, or a field/value panel.
+
+    Args:
+        record: the data (JSON-ready; the contract for json/jsonl/csv/tsv).
+        title: the panel's title (table and markdown only).
+        labels: display names of the fields.
+        cells: pre-formatted values for the panel (default: `cell_text`); only these
+            fields are shown when given.
+        json_object: emit this instead of ``record`` for ``--format json``.
+    """
+    stream = out or sys.stdout
+    if fmt in (OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TSV):
+        if fmt is OutputFormat.JSON:
+            payload = json_object if json_object is not None else dict(record)
+            stream.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        else:
+            write_data([record], fmt, out=stream)
+        return
+    shown = cells if cells is not None else {k: cell_text(v) for k, v in record.items()}
+    pairs = [(sanitize((labels or {}).get(k, k)), sanitize(v)) for k, v in shown.items()]
+    if fmt is OutputFormat.MARKDOWN:
+        from tabulate import tabulate
+
+        if title:
+            stream.write(f"**{title}**\n\n")
+        body = tabulate(pairs, headers=["field", "value"], tablefmt="github", disable_numparse=True)
+        stream.write(body + "\n")
+        return
+    if is_tty(stream):
+        from rich.panel import Panel
+        from rich.text import Text
+
+        console = Console(
+            file=stream,
+            no_color=no_color_requested(no_color),
+            highlight=False,
+            markup=False,
+            emoji=False,
+        )
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for label, value in pairs:
+            grid.add_row(Text(label), Text(value))
+        width = min(console.width, PANEL_WIDTH)
+        console.print(Panel(grid, title=Text(title) if title else None, width=width))
+        return
+    if title:
+        stream.write(f"{title}\n")
+    for line in _record_lines(pairs, PANEL_WIDTH - (2 if title else 0)):
+        stream.write(("  " if title else "") + line + "\n")
