@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from typer.main import get_command
@@ -25,11 +26,11 @@ def _commands(group: typer.Typer) -> list[tuple[str, object]]:
     root = get_command(group)
     found = []
 
-    def walk(cmd: object, path: str) -> None:
-        subs = getattr(cmd, "commands", None)
-        if subs:
-            for name, sub in subs.items():
-                walk(sub, f"{path} {name}".strip())
+    def walk(cmd: Any, path: str) -> None:
+        if hasattr(cmd, "list_commands"):  # a group; lazy ones are built by get_command
+            ctx = typer.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                walk(cmd.get_command(ctx, name), f"{path} {name}".strip())
         else:
             found.append((path, cmd))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import re
@@ -11,10 +12,22 @@ import traceback
 from typing import Annotated, Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
+from typer.models import TyperInfo
 
 from gpubroker import __version__
-from gpubroker.commands import browse, config, doctor, gpus, keys, offers, providers, watch
+from gpubroker.commands import (
+    browse,
+    config,
+    doctor,
+    gpus,
+    keys,
+    offers,
+    providers,
+    subscription,
+    watch,
+)
 from gpubroker.commands._options import AppState, flag_for, state
 from gpubroker.errors import (
     EXIT_ERROR,
@@ -92,8 +105,39 @@ def _silence_stdout() -> None:
         pass
 
 
+#: Sub-apps imported and built only when used: Typer builds the whole command tree on every
+#: run, so a big group that is not asked for would slow down every other command.
+#: name → module (its ``app``), listed after the eager commands, in this order.
+LAZY_APPS = {
+    "auth": "gpubroker.commands.auth",
+    "pay": "gpubroker.commands.pay",
+    "validate": "gpubroker.commands.validate",
+    "admin": "gpubroker.commands.admin",
+    "agent": "gpubroker.commands.agent",
+}
+
+
 class BoundaryGroup(TyperGroup):
-    """Root group: turns every `GpubrokerError` into a message and its exit code."""
+    """Root group: turns every `GpubrokerError` into a message and its exit code, and builds
+    the `LAZY_APPS` on first use."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        names = super().list_commands(ctx)
+        return [*names, *(name for name in LAZY_APPS if name not in names)]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:  # type: ignore[override]
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_APPS:
+            module = importlib.import_module(LAZY_APPS[cmd_name])
+            # Built exactly as `add_typer` would have built it under this root.
+            command = typer.main.get_group_from_info(
+                TyperInfo(module.app, name=cmd_name),
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                suggest_commands=app.suggest_commands,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+            self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
@@ -171,6 +215,11 @@ app.command("providers")(providers.list_providers)
 app.add_typer(keys.app, name="keys")
 app.add_typer(config.app, name="config")
 app.command("doctor")(doctor.doctor)
+app.command("plans")(subscription.plans)
+app.command("geo")(subscription.geo)
+app.command("subscribe")(subscription.subscribe)
+app.command("activate")(subscription.activate)
+app.command("status")(subscription.status)
 
 
 def main(argv: list[str] | None = None) -> None:

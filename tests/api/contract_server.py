@@ -178,7 +178,9 @@ class ContractServer:
                 )
 
             def _traceback(self, exc: str) -> None:
-                lines = [exc.split(":")[0] + f" at {urlsplit(self.path).path}", exc, ""]
+                # Django quotes the path only; an echoing server quotes the query too.
+                where = self.path if "echo_secrets" in server.defects else urlsplit(self.path).path
+                lines = [exc.split(":")[0] + f" at {where}", exc, ""]
                 if "echo_secrets" in server.defects:
                     lines += ["Request information:", f"GET: {self.path}", str(self.headers)]
                 self._send(500, "\n".join(lines), "text/plain")
@@ -200,7 +202,7 @@ class ContractServer:
                     return True
                 body: dict[str, Any] = {"detail": "Unauthorized"}
                 if "echo_secrets" in server.defects:
-                    body["debug"] = f"rejected {auth}"
+                    body["detail"] = f"Unauthorized: {auth}"
                 self._send(401, body)
                 return False
 
@@ -513,7 +515,10 @@ class ContractServer:
             def _activate(self, body: dict[str, Any]) -> None:
                 row = self._by_key(body.get("api_key"))
                 if row is None:
-                    self._send(200, {"success": False, "error": "API Key inválida o expirada"})
+                    error = "API Key inválida o expirada"
+                    if "echo_secrets" in server.defects:
+                        error += f": {body.get('api_key')}"
+                    self._send(200, {"success": False, "error": error})
                     return
                 if row["status"] not in ("pending_activation", "failed"):
                     self._send(

@@ -121,9 +121,7 @@ def test_save_subscription_merges_renames_and_keeps_values(tmp_path: Path) -> No
         moved = store.subscription("sub_1")
         assert moved is not None and moved["order_id"] == "O-1" and moved["created_at"] == created
         assert moved["status"] == "pending_activation"
-        assert [r["subscription_id"] for r in store.subscriptions("p", order_id="O-1")] == [
-            "sub_1"
-        ]
+        assert [r["subscription_id"] for r in store.subscriptions("p", order_id="O-1")] == ["sub_1"]
         assert store.subscriptions("p", status="running") == []
         assert store.current_subscription("p") == moved
         with pytest.raises(ValueError):

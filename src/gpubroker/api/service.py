@@ -503,7 +503,11 @@ class AccountService(_ApiBase):
         if free:
             self.secrets.require_storage("api_key", insecure=insecure_storage)
         if country is None:
-            geo = self.geo()
+            try:
+                geo = self.geo()
+            except RemoteError as exc:
+                exc.hint = "pass --country XX to skip the detection"
+                raise
             if not geo.country_code:
                 raise RemoteResponseError(
                     "api",
