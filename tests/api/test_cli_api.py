@@ -390,3 +390,45 @@ def test_the_big_groups_are_built_only_when_used() -> None:
     assert not lazy & loaded
     code, out, _ = invoke("admin", "--help")
     assert code == 0 and "resend-receipt" in out and "--install-completion" not in out
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "http://paypal.example/approve", "file:///etc/passwd", ""]
+)
+def test_an_approval_url_that_is_not_https_is_never_printed(
+    http_mock: respx.MockRouter, url: str
+) -> None:
+    assert invoke("subscribe", "--plan", "pro", "--email", "a@b.co", "--country", "US")[0] == 0
+    http_mock.post(f"{API}/admin/public/payment/paypal").respond(
+        200, json={"success": True, "order_id": "O-1", "payment_url": url}
+    )
+    code, out, err = invoke("pay", "paypal")
+    assert code == 5 and out == ""
+    assert not url or url not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--email", "a@b.co\x1b[2J"], "--email must be an e-mail address"),
+        (["--email", "an\u202ea@b.co"], "--email must be an e-mail address"),
+        (["--email", "a@b.co", "--country", "E\x00"], "--country must be a two-letter ISO code"),
+        (["--email", "a@b.co", "--country", "EC", "--tax-id", "1713488185\x1b[31m"],
+         "invalid RUC or cédula"),
+        (["--email", "a@b.co", "--name", "x" * 500], "--name must be at most 120 characters"),
+    ],
+)  # fmt: skip
+def test_hostile_subscribe_input_is_refused_before_any_request(
+    args: list[str], needle: str
+) -> None:
+    code, out, err = invoke("subscribe", "--plan", "pro", *args)
+    assert code in (2, 6) and needle in err and out == ""
+    assert "\x1b" not in err and "\x00" not in err
+
+
+def test_markup_in_a_name_is_kept_as_text(http_mock: respx.MockRouter) -> None:
+    code, out, _ = invoke(
+        "subscribe", "--plan", "pro", "--email", "a@b.co", "--country", "US",
+        "--name", "[bold]Ana[/bold]\u202e", "--json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["name"] == "[bold]Ana[/bold]"

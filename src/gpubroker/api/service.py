@@ -28,6 +28,7 @@ import json
 import math
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
 
 LOCAL_ID_PREFIX = "local-"
 MAX_TOKEN_CHARS = 4096
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@(?:[\w-]+\.)+[^\W\d_]{2,}$")
 _ALREADY_ACTIVE = re.compile(r"ya est[aá] activa|already (active|activated)|en proceso", re.I)
 _PRINTABLE = re.compile(r"^[\x21-\x7e]+$")
 
@@ -105,7 +106,8 @@ def check_email(email: str) -> str:
         UsageError: not an address.
     """
     text = (email or "").strip()
-    if not _EMAIL.match(text) or len(text) > 254:
+    hidden = any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
+    if hidden or not _EMAIL.match(text) or len(text) > 254:
         raise UsageError("email must be an e-mail address (name@domain)", param="email")
     return text
 
