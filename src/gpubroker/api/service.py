@@ -419,7 +419,7 @@ class AccountService(_ApiBase):
         `RemoteError` from most servers; the local check is the one to trust.
         """
         number = check_identity(value, kind).value or value.strip()
-        kind = IdentityKind(kind) if kind is not None else None
+        kind = check_identity(value, kind).kind if kind is not None else None
         with self.client() as api:
             if kind is IdentityKind.RUC:
                 return api.validate_ruc(number)

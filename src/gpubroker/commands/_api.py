@@ -47,7 +47,7 @@ def confirm(question: str, yes: bool, *, flag: str = "--yes") -> None:
     if not interactive():
         raise RefusedError(f"{question.rstrip('?')}: needs confirmation", hint=f"pass {flag}")
     if not typer.confirm(question, default=False, err=True):
-        raise RefusedError("cancelled; nothing was done")
+        raise RefusedError("cancelled; nothing was done", hint=f"answer y, or pass {flag}")
 
 
 def read_line() -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,8 +26,8 @@ STATUS_LABELS = {
 }
 
 
-def _ack(ctx: typer.Context, fmt: o.FormatOpt, as_json: bool, result: object, pod: str) -> None:
-    a.show_record(ctx, fmt, as_json, result, title=f"Agent of {pod}", labels=ACK_LABELS)  # type: ignore[arg-type]
+def _ack(ctx: typer.Context, fmt: o.FormatOpt, as_json: bool, result: Any, pod: str) -> None:
+    a.show_record(ctx, fmt, as_json, result, title=f"Agent of {pod}", labels=ACK_LABELS)
 
 
 @app.command("start")

@@ -8,7 +8,7 @@ import typer
 
 from gpubroker.commands import _api as a
 from gpubroker.commands import _options as o
-from gpubroker.errors import GpubrokerError, RefusedError
+from gpubroker.errors import GpubrokerError
 
 app = typer.Typer(
     help="Validate Ecuadorian RUC and cédula numbers (locally; --remote asks the API too).",
@@ -63,17 +63,7 @@ def _run(
     )
     if check.warning:
         a.note(ctx, f"warning: {check.warning}")
-    if not check.valid:
-        raise check_error(check)
-
-
-def check_error(check: Any) -> RefusedError:
-    """The error for an invalid check (exit 6), with its reason."""
-    try:
-        check.raise_if_invalid()
-    except RefusedError as exc:
-        return exc
-    raise AssertionError("a valid check has no error")  # pragma: no cover
+    check.raise_if_invalid()  # exit 6 with the reason
 
 
 @app.command("id")
