@@ -432,3 +432,10 @@ def test_markup_in_a_name_is_kept_as_text(http_mock: respx.MockRouter) -> None:
         "--name", "[bold]Ana[/bold]\u202e", "--json",
     )  # fmt: skip
     assert code == 0 and json.loads(out)["name"] == "[bold]Ana[/bold]"
+
+
+def test_plans_offline_never_ask_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GPUBROKER_OFFLINE", "true")  # respx fails any request
+    code, out, err = invoke("plans", "--json")
+    assert code == 0 and "offline" in err
+    assert [r["source"] for r in json.loads(out)] == ["built-in"] * 5

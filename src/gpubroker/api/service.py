@@ -371,7 +371,10 @@ class AccountService(_ApiBase):
         """The plans: from the API when it lists any, else the built-in table, labelled.
 
         Never fails for an unreachable API: the note says why the built-in table is shown.
+        With the ``offline`` setting, the API is not asked.
         """
+        if self.runtime.settings.offline:
+            return self._built_in_plans("offline: showing the built-in plans")
         try:
             with self.client() as api:
                 listed = api.plans()

@@ -41,7 +41,9 @@ def _join(*parts: str) -> str:
 def dashboard(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False) -> None:
     """Show the operator dashboard: PODs, revenue, customers, plans, alerts, activity.
 
-    Example: gpubroker admin dashboard
+    \b
+    Example:
+      gpubroker admin dashboard
     """
     from gpubroker import render
 
@@ -99,7 +101,9 @@ def dashboard(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = 
 def pods(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False) -> None:
     """List every POD, newest first: id, customer, plan, status, tokens used/limit.
 
-    Example: gpubroker admin pods --json
+    \b
+    Example:
+      gpubroker admin pods --json
     """
     rows = o.state(ctx).broker().admin.pods()
     a.show_rows(
@@ -114,7 +118,9 @@ def pods(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False
 def customers(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False) -> None:
     """List the customers (one per e-mail): plan, status, POD, total paid.
 
-    Example: gpubroker admin customers
+    \b
+    Example:
+      gpubroker admin customers
     """
     rows = o.state(ctx).broker().admin.customers()
     a.show_rows(
@@ -135,7 +141,9 @@ def customer(
     """Show one customer and their payments. Exit 3 when unknown (the backend answers
     HTTP 500 for that; gpubroker checks the customer list to tell the two apart).
 
-    Example: gpubroker admin customer ana@example.com
+    \b
+    Example:
+      gpubroker admin customer ana@example.com
     """
     detail = o.state(ctx).broker().admin.customer(email)
     output = o.output_format(ctx, fmt, as_json)
@@ -156,7 +164,9 @@ def customer(
 def billing(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False) -> None:
     """List paid transactions: id, customer, plan, amount, date.
 
-    Example: gpubroker admin billing --format csv
+    \b
+    Example:
+      gpubroker admin billing --format csv
     """
     rows = o.state(ctx).broker().admin.billing()
     a.show_rows(
@@ -176,7 +186,9 @@ def transaction(
 ) -> None:
     """Show one transaction. Exit 3 when unknown (also when the backend answers 500).
 
-    Example: gpubroker admin transaction TXN-1a2b3c4d
+    \b
+    Example:
+      gpubroker admin transaction TXN-1a2b3c4d
     """
     result = o.state(ctx).broker().admin.transaction(transaction_id)
     a.show_record(ctx, fmt, as_json, result, title="Transaction",
@@ -186,7 +198,11 @@ def transaction(
 @app.command("costs")
 def costs(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False) -> None:
     """Show the monthly cost estimate and profitability (Fargate list prices × active
-    PODs, not AWS billing). Example: gpubroker admin costs --json
+    PODs, not AWS billing).
+
+    \b
+    Example:
+      gpubroker admin costs --json
     """
     from gpubroker import render
 
@@ -226,7 +242,9 @@ def resend_receipt(
 ) -> None:
     """E-mail the customer their receipt again.
 
-    Example: gpubroker admin resend-receipt ana@example.com
+    \b
+    Example:
+      gpubroker admin resend-receipt ana@example.com
     """
     result = o.state(ctx).broker().admin.resend_receipt(email)
     a.show_record(ctx, fmt, as_json, result, title="Receipt")
@@ -250,7 +268,10 @@ def mode(
 ) -> None:
     """Show the backend's mode, or switch it: live needs --confirm (asked on a terminal).
 
-    Examples: gpubroker admin mode; gpubroker admin mode live --confirm
+    \b
+    Examples:
+      gpubroker admin mode
+      gpubroker admin mode live --confirm
     """
     admin = o.state(ctx).broker().admin
     if config:
@@ -281,7 +302,9 @@ def pod_start(
 ) -> None:
     """Start a POD's container on ECS (billable: asks on a terminal, --yes otherwise).
 
-    Example: gpubroker admin pod start pod-1a2b3c4d --yes
+    \b
+    Example:
+      gpubroker admin pod start pod-1a2b3c4d --yes
     """
     a.confirm(f"Start POD {pod_id} (a billable ECS task)?", yes)
     result = o.state(ctx).broker().admin.pod_start(pod_id)
@@ -298,7 +321,9 @@ def pod_destroy(
 ) -> None:
     """Destroy a POD (asks on a terminal, --yes otherwise). Exit 3 for an unknown POD.
 
-    Example: gpubroker admin pod destroy pod-1a2b3c4d --yes
+    \b
+    Example:
+      gpubroker admin pod destroy pod-1a2b3c4d --yes
     """
     a.confirm(f"Destroy POD {pod_id}? Its container stops for good", yes)
     result = o.state(ctx).broker().admin.pod_destroy(pod_id)
@@ -311,7 +336,9 @@ def pod_metrics(
 ) -> None:
     """Show a POD's CPU and memory use, uptime and addresses.
 
-    Example: gpubroker admin pod metrics pod-1a2b3c4d
+    \b
+    Example:
+      gpubroker admin pod metrics pod-1a2b3c4d
     """
     result = o.state(ctx).broker().admin.pod_metrics(pod_id)
     a.show_record(

@@ -40,7 +40,9 @@ def start(
 ) -> None:
     """Start the POD's agent with a spending limit.
 
-    Example: gpubroker agent start pod-1a2b3c4d --budget 50
+    \b
+    Example:
+      gpubroker agent start pod-1a2b3c4d --budget 50
     """
     _ack(ctx, fmt, as_json, o.state(ctx).broker().admin.agent.start(pod_id, budget), pod_id)
 
@@ -49,7 +51,12 @@ def start(
 def stop(
     ctx: typer.Context, pod_id: a.PodArg, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False
 ) -> None:
-    """Stop the POD's agent. Example: gpubroker agent stop pod-1a2b3c4d"""
+    """Stop the POD's agent.
+
+    \b
+    Example:
+      gpubroker agent stop pod-1a2b3c4d
+    """
     _ack(ctx, fmt, as_json, o.state(ctx).broker().admin.agent.stop(pod_id), pod_id)
 
 
@@ -57,7 +64,12 @@ def stop(
 def pause(
     ctx: typer.Context, pod_id: a.PodArg, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False
 ) -> None:
-    """Pause the POD's agent. Example: gpubroker agent pause pod-1a2b3c4d"""
+    """Pause the POD's agent.
+
+    \b
+    Example:
+      gpubroker agent pause pod-1a2b3c4d
+    """
     _ack(ctx, fmt, as_json, o.state(ctx).broker().admin.agent.pause(pod_id), pod_id)
 
 
@@ -65,7 +77,12 @@ def pause(
 def resume(
     ctx: typer.Context, pod_id: a.PodArg, fmt: o.FormatOpt = None, as_json: o.JsonOpt = False
 ) -> None:
-    """Resume a paused agent. Example: gpubroker agent resume pod-1a2b3c4d"""
+    """Resume a paused agent.
+
+    \b
+    Example:
+      gpubroker agent resume pod-1a2b3c4d
+    """
     _ack(ctx, fmt, as_json, o.state(ctx).broker().admin.agent.resume(pod_id), pod_id)
 
 
@@ -75,7 +92,9 @@ def status(
 ) -> None:
     """Show the agent's state, budget use and pending decisions.
 
-    Example: gpubroker agent status pod-1a2b3c4d --json
+    \b
+    Example:
+      gpubroker agent status pod-1a2b3c4d --json
     """
     result = o.state(ctx).broker().admin.agent.status(pod_id)
     a.show_record(ctx, fmt, as_json, result, title=f"Agent of {pod_id}", labels=STATUS_LABELS)
@@ -94,7 +113,9 @@ def decisions(
 ) -> None:
     """List the agent's decisions (approve or reject the pending ones).
 
-    Example: gpubroker agent decisions pod-1a2b3c4d --status pending
+    \b
+    Example:
+      gpubroker agent decisions pod-1a2b3c4d --status pending
     """
     rows = o.state(ctx).broker().admin.agent.decisions(pod_id, status=status, limit=limit)
     a.show_rows(
@@ -116,7 +137,12 @@ def approve(
     fmt: o.FormatOpt = None,
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Approve a pending decision. Example: gpubroker agent approve pod-1a2b3c4d dec-42"""
+    """Approve a pending decision.
+
+    \b
+    Example:
+      gpubroker agent approve pod-1a2b3c4d dec-42
+    """
     result = o.state(ctx).broker().admin.agent.approve(pod_id, decision_id, notes)
     _ack(ctx, fmt, as_json, result, pod_id)
 
@@ -130,7 +156,12 @@ def reject(
     fmt: o.FormatOpt = None,
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Reject a pending decision. Example: gpubroker agent reject pod-1a2b3c4d dec-42"""
+    """Reject a pending decision.
+
+    \b
+    Example:
+      gpubroker agent reject pod-1a2b3c4d dec-42
+    """
     result = o.state(ctx).broker().admin.agent.reject(pod_id, decision_id, notes)
     _ack(ctx, fmt, as_json, result, pod_id)
 
@@ -143,7 +174,12 @@ def budget(
     fmt: o.FormatOpt = None,
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Set the agent's spending limit. Example: gpubroker agent budget pod-1a2b3c4d 75"""
+    """Set the agent's spending limit.
+
+    \b
+    Example:
+      gpubroker agent budget pod-1a2b3c4d 75
+    """
     _ack(ctx, fmt, as_json, o.state(ctx).broker().admin.agent.budget(pod_id, usd), pod_id)
 
 
@@ -157,7 +193,9 @@ def message(
 ) -> None:
     """Send the agent a message and print its reply.
 
-    Example: gpubroker agent message pod-1a2b3c4d "scale down overnight"
+    \b
+    Example:
+      gpubroker agent message pod-1a2b3c4d "scale down overnight"
     """
     body = sys.stdin.read() if text == "-" else text
     reply = o.state(ctx).broker().admin.agent.message(pod_id, body)

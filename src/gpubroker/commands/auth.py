@@ -49,13 +49,13 @@ def login(
     """Log in and keep the token for this profile in the OS keyring.
 
     The password never goes on the command line: a hidden prompt, or --password-stdin.
-    Examples:
-
-        printf '%s\\n' "$PASSWORD" | gpubroker auth login --email ops@example.com --password-stdin
-
-        printf '%s\\n' "$TOKEN" | gpubroker auth login --with-token
-
     In CI, skip login and set GPUBROKER_TOKEN instead.
+
+    \b
+    Examples:
+      gpubroker auth login --email ops@example.com
+      printf '%s\\n' "$PASSWORD" | gpubroker auth login --email ops@example.com --password-stdin
+      printf '%s\\n' "$TOKEN" | gpubroker auth login --with-token
     """
     account = o.state(ctx).broker().account
     account.secrets.require_storage("token", insecure=insecure_storage)  # before any prompt
@@ -98,7 +98,10 @@ def status(
     """Show who the token says you are, its role, expiry and source — never the token.
 
     Exit 4 when there is no token, it has expired, or (--verify) the server refuses it.
-    Example: gpubroker auth status --verify --json
+
+    \b
+    Example:
+      gpubroker auth status --verify --json
     """
     result = o.state(ctx).broker().account.auth_status(verify=verify)
     a.show_record(ctx, fmt, as_json, result, title="Hosted API login", labels=STATUS_LABELS)
@@ -120,8 +123,12 @@ def status(
 
 @app.command("token")
 def token(ctx: typer.Context) -> None:
-    """Print the profile's token for scripts, e.g. curl -H "Authorization: Bearer $(gpubroker
-    auth token)". Exit 4 when not logged in."""
+    """Print the profile's token, for scripts. Exit 4 when not logged in.
+
+    \b
+    Example:
+      curl -H "Authorization: Bearer $(gpubroker auth token)" "$URL"
+    """
     print(o.state(ctx).broker().account.token())
 
 

@@ -27,7 +27,9 @@ def paypal(
     """Create the PayPal order for the subscription `gpubroker subscribe` drafted and print
     the URL where the buyer approves it; then run `gpubroker pay capture ORDER_ID`.
 
-    Example: gpubroker pay paypal --open
+    \b
+    Example:
+      gpubroker pay paypal --open
     """
     order = o.state(ctx).broker().account.pay_paypal()
     a.show_record(
@@ -60,7 +62,9 @@ def capture(
     """Capture an approved PayPal order and create the subscription it paid for; its API
     key goes to the OS keyring. Safe to run again after a failure: it never pays twice.
 
-    Example: gpubroker pay capture 5O190127TN364715T
+    \b
+    Example:
+      gpubroker pay capture 5O190127TN364715T
     """
     sub = o.state(ctx).broker().account.capture(order_id, insecure_storage=insecure_storage)
     _show_subscription(ctx, fmt, as_json, sub)

@@ -43,7 +43,9 @@ def plans(ctx: typer.Context, fmt: o.FormatOpt = None, as_json: o.JsonOpt = Fals
     """List the plans with price and monthly tokens: from the hosted API when it answers,
     else the built-in table (labelled so in the source column and on stderr).
 
-    Example: gpubroker plans --json
+    \b
+    Example:
+      gpubroker plans --json
     """
     table = o.state(ctx).broker().account.plans()
     if table.note:
@@ -72,7 +74,11 @@ def geo(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Show the country the hosted API detects for you and whether it needs a tax id
-    (EC: RUC or cédula). Example: gpubroker geo --country EC
+    (EC: RUC or cédula).
+
+    \b
+    Example:
+      gpubroker geo --country EC
     """
     result = o.state(ctx).broker().account.geo(country)
     a.show_record(ctx, fmt, as_json, result, title="Country detection")
@@ -106,9 +112,12 @@ def subscribe(
     cédula is required and validated locally (missing: exit 2, invalid: exit 6).
 
     The free trial is created at once (its API key goes to the OS keyring); a paid plan is
-    drafted and created when its payment is captured (`gpubroker pay paypal`). Example:
+    drafted and created when its payment is captured (`gpubroker pay paypal`).
 
-        gpubroker subscribe --plan pro --email ana@example.com --country EC --tax-id 1790869571001
+    \b
+    Examples:
+      gpubroker subscribe --plan trial --email ana@example.com --country US
+      gpubroker subscribe --plan pro --email ana@example.com --country EC --tax-id 1790869571001
     """
     sub = (
         o.state(ctx)
@@ -143,7 +152,9 @@ def activate(
     --api-key, --api-key-stdin, the one stored by subscribe/pay capture (or
     GPUBROKER_API_KEY), or a hidden prompt; it is kept in the OS keyring, never in SQLite.
 
-    Example: printf '%s\\n' "$KEY" | gpubroker activate --api-key-stdin
+    \b
+    Example:
+      printf '%s\\n' "$KEY" | gpubroker activate --api-key-stdin
     """
     account = o.state(ctx).broker().account
     key = None
@@ -176,7 +187,10 @@ def status(
     """Show the subscription and its POD's status (asks the hosted API with the API key).
 
     --watch polls until the POD runs: exit 0 running, 5 after --timeout, 1 failed.
-    Example: gpubroker status --watch --timeout 900 --json
+
+    \b
+    Example:
+      gpubroker status --watch --timeout 900 --json
     """
     account = o.state(ctx).broker().account
     if not watch and not _has_key(account):

@@ -77,7 +77,11 @@ def validate_id(
 ) -> None:
     """Validate a RUC (13 digits) or a cédula (10 digits), told apart by length.
 
-    Exit 0 valid, 6 invalid (with the reason). Example: gpubroker validate id 1713488185
+    Exit 0 valid, 6 invalid (with the reason).
+
+    \b
+    Example:
+      gpubroker validate id 1713488185
     """
     _run(ctx, value, None, remote, lenient, fmt, as_json)
 
@@ -94,7 +98,9 @@ def validate_ruc(
     """Validate a RUC: province, third-digit class (natural person, public entity, company),
     mod-10/mod-11 check digit and establishment number.
 
-    Example: gpubroker validate ruc 1790869571001 --json
+    \b
+    Example:
+      gpubroker validate ruc 1790869571001 --json
     """
     _run(ctx, value, "ruc", remote, lenient, fmt, as_json)
 
@@ -109,6 +115,8 @@ def validate_cedula(
 ) -> None:
     """Validate a cédula: province 01–24 or 30, third digit 0–5, mod-10 check digit.
 
-    Example: gpubroker validate cedula 1713488185
+    \b
+    Example:
+      gpubroker validate cedula 1713488185
     """
     _run(ctx, value, "cedula", remote, False, fmt, as_json)
