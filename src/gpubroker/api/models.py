@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from gpubroker.textfmt import sanitize
+
 MAX_TEXT = 500
 _STRIP = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
@@ -39,7 +41,9 @@ def clean_text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    text = _STRIP.sub("", str(value))
+    # Whole escape sequences go first ("\x1b[31m" leaves nothing behind), then any other
+    # control, format or private-use character.
+    text = _STRIP.sub("", sanitize(str(value)))
     text = "".join(
         " " if ch in "\t\n\r" else ch
         for ch in text
