@@ -122,3 +122,27 @@ def test_shell_completion_through_the_installed_command() -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.stdout.split() == ["cost"]
+
+
+def _jwt(claims: dict[str, object]) -> str:
+    import base64
+
+    def part(data: dict[str, object]) -> str:
+        raw = json.dumps(data).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_hosted_api_token_expiry_is_reported_never_the_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = _jwt({"email": "ops@example.com", "role": "admin", "exp": 1_000_000_000})
+    monkeypatch.setenv("GPUBROKER_TOKEN", token)
+    code, out, err = invoke("doctor", "--offline", "--json")
+    assert code == 0
+    found = checks(out)
+    assert found["api token"]["status"] == "warn"
+    assert "expired" in found["api token"]["detail"]
+    assert "auth login" in found["api token"]["fix"]
+    assert token not in out + err

@@ -76,6 +76,7 @@ class DoctorService:
         yield lambda: self._providers(network, timeout_s)
         yield lambda: self._aws(network)
         yield lambda: self._hosted_api(network, timeout_s)
+        yield self._hosted_api_credentials
 
     # -- local ----------------------------------------------------------------------------
 
@@ -309,6 +310,9 @@ class DoctorService:
             checks.append(Check("ecs", Level.OK, f"ECS reachable ({count} cluster(s) listed)"))
         return checks
 
+    def _hosted_api_credentials(self) -> list[Check]:
+        return _hosted_api_credentials_of(self.runtime)
+
     def _hosted_api(self, network: bool, timeout_s: float) -> list[Check]:
         url = self.runtime.settings.api_url
         if not network:
@@ -321,6 +325,39 @@ class DoctorService:
                     "hosted api", f"{url}/api/v2/admin/public/health", client, timeout_s, url
                 )
             ]
+
+
+def _hosted_api_credentials_of(runtime: Runtime) -> list[Check]:
+    from gpubroker.api.service import AccountService
+
+    status = AccountService(runtime).auth_status()
+    checks: list[Check] = []
+    if not status.logged_in:
+        checks.append(Check("api token", Level.OK, "none (only operators need one)"))
+    elif status.expired:
+        checks.append(Check("api token", Level.WARN,
+                            f"from {status.source}, expired at {status.expires_at}",
+                            "`gpubroker auth login` (or a fresh GPUBROKER_TOKEN)"))  # fmt: skip
+    else:
+        who = status.email or status.user_id or "unknown user"
+        role = f", role {status.role}" if status.role else ""
+        left = f", expires in {status.expires_in_s // 60} min" if status.expires_in_s else ""
+        checks.append(Check("api token", Level.OK, f"from {status.source}: {who}{role}{left}"))
+    key = status.api_key_source or "missing"
+    if key == "missing":
+        checks.append(Check("api key", Level.OK, "none (`gpubroker activate` stores one)"))
+    elif "unusable" in key:
+        checks.append(
+            Check(
+                "api key",
+                Level.FAIL,
+                f"stored in a {key}",
+                "`gpubroker auth logout --api-key`, then `gpubroker activate`",
+            )
+        )
+    else:
+        checks.append(Check("api key", Level.OK, f"from {key}"))
+    return checks
 
 
 def _source(state: Any) -> str:
