@@ -69,3 +69,19 @@ def test_status_lines_one_per_failure_without_repeating_the_name() -> None:
         "note: skipped (no credentials): aws, verda; catalog prices shown where bundled. "
         "Add keys with `gpubroker keys set PROVIDER` (see `gpubroker providers`)",
     ]
+
+
+def test_cell_text_of_non_finite_floats_does_not_crash() -> None:
+    from gpubroker.render import cell_text
+
+    assert [cell_text(v) for v in (float("inf"), float("-inf"), float("nan"))] == [
+        "inf",
+        "-inf",
+        "nan",
+    ]
+
+
+def test_tty_table_prints_markup_in_cells_literally() -> None:
+    out = FakeTTY()
+    render.write_data([{"a": "x[/bold] [red]y"}], OutputFormat.TABLE, out=out)
+    assert "x[/bold] [red]y" in out.getvalue()

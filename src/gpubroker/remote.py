@@ -236,7 +236,10 @@ def translate_botocore(
         response = getattr(exc, "response", None) or {}
         error = response.get("Error", {}) if isinstance(response, dict) else {}
         code = str(error.get("Code") or "ClientError")
-        text = _clip(str(error.get("Message") or ""))
+        raw = str(error.get("Message") or "")
+        # A proxy's or a crashed server's HTML page arrives as the "message": never show it.
+        looks_html = raw.lstrip().startswith("<") or "<html" in raw.lower()
+        text = "HTML error page" if looks_html else _clip(raw)
         detail = f"{code}: {text}" if text else code
         status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         if code in AWS_AUTH_CODES:
