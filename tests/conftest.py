@@ -28,6 +28,8 @@ SCRUB_PREFIXES = (
     "HYPERSTACK_",
     "CUDO_",
     "GENESISCLOUD_",
+    "ECS_",  # the hosted backend's POD settings (ECS_CLUSTER, ECS_SUBNETS...)
+    "MOTO_",
 )
 SCRUB_NAMES = (
     "HTTP_PROXY",

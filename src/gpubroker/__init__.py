@@ -36,8 +36,12 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Availability": "gpubroker.models",
     "Broker": "gpubroker.broker",
+    "DeployPlan": "gpubroker.pods.models",
     "GpubrokerError": "gpubroker.errors",
     "Offer": "gpubroker.models",
+    "Pod": "gpubroker.pods.models",
+    "PodConfig": "gpubroker.pods.models",
+    "PodStatus": "gpubroker.pods.models",
     "ProviderStatus": "gpubroker.models",
     "Query": "gpubroker.models",
     "RankedOffer": "gpubroker.models",
@@ -64,6 +68,7 @@ if TYPE_CHECKING:
         SearchResult,
         Source,
     )
+    from gpubroker.pods.models import DeployPlan, Pod, PodConfig, PodStatus
     from gpubroker.ranking import rank, topsis  # type: ignore[no-redef]
 
 
@@ -84,8 +89,12 @@ def __dir__() -> list[str]:
 __all__ = [
     "Availability",
     "Broker",
+    "DeployPlan",
     "GpubrokerError",
     "Offer",
+    "Pod",
+    "PodConfig",
+    "PodStatus",
     "ProviderStatus",
     "Query",
     "RankedOffer",

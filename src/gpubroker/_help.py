@@ -38,6 +38,9 @@ Commands:
   subscribe  Subscribe to a plan.
   activate   Activate the subscription: its POD starts provisioning.
   status     Show the subscription and its POD's status (asks the hosted...
+  estimate   Estimate what a POD costs per hour, day and month.
+  deploy     Deploy a POD (an agent for a GPU offer) on AWS ECS Fargate.
+  costs      What PODs cost: local estimates beside AWS Cost Explorer.
   offers     Refresh live offers, inspect one, and see price history.
   keys       Store, list and delete provider credentials.
   config     Show and change settings (config.toml profiles).
@@ -46,6 +49,8 @@ Commands:
   validate   Validate Ecuadorian RUC and cédula numbers (locally; --remote...
   admin      Operators: dashboard, PODs, customers, billing, costs and mode...
   agent      A POD's agent (admin): start with a budget, pause, decisions,...
+  configs    POD configs: which offer and how to pick it, agent size, budget.
+  pods       Operate PODs: start, stop, destroy, logs, metrics, sync.
 """
 
 

@@ -12,7 +12,9 @@ per capability, each in its own module:
 - ``broker.account``: the hosted API for customers: login, plans, geo, subscribe, pay,
   activate, POD status (`gpubroker.api.service.AccountService`);
 - ``broker.admin``: the hosted API for operators: dashboard, PODs, customers, billing,
-  costs, mode, and ``broker.admin.agent`` (`gpubroker.api.service.AdminService`).
+  costs, mode, and ``broker.admin.agent`` (`gpubroker.api.service.AdminService`);
+- ``broker.pods``: POD configs, estimates, deploy and lifecycle on ECS Fargate
+  (`gpubroker.pods.service.PodService`; configs as ``broker.pods.configs``).
 
 The most used calls are forwarded (``broker.search(...)`` is ``broker.offers.search(...)``).
 Services are built on first use, so ``Broker()`` opens nothing.
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from gpubroker.doctor import DoctorService
     from gpubroker.gpus import GpuRegistry
     from gpubroker.offers.service import OfferService
+    from gpubroker.pods.service import PodService
     from gpubroker.settings import Settings
 
 
@@ -155,6 +158,15 @@ class Broker:
         from gpubroker.api.service import AdminService
 
         return AdminService(self.runtime)
+
+    @cached_property
+    def pods(self) -> PodService:
+        """POD configs, estimates, deploy and the lifecycle on ECS Fargate."""
+        from gpubroker.pods.service import PodService
+
+        # The offers service is built only when an offer is picked: listing PODs never
+        # imports the providers.
+        return PodService(self.runtime, offers=lambda: self.offers)
 
     # -- the most used calls, forwarded ---------------------------------------------------
 

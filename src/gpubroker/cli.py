@@ -20,6 +20,8 @@ from gpubroker import __version__
 from gpubroker.commands import (
     browse,
     config,
+    costs,
+    deploy,
     doctor,
     gpus,
     keys,
@@ -114,6 +116,8 @@ LAZY_APPS = {
     "validate": "gpubroker.commands.validate",
     "admin": "gpubroker.commands.admin",
     "agent": "gpubroker.commands.agent",
+    "configs": "gpubroker.commands.configs",
+    "pods": "gpubroker.commands.pods",
 }
 
 
@@ -220,6 +224,9 @@ app.command("geo")(subscription.geo)
 app.command("subscribe")(subscription.subscribe)
 app.command("activate")(subscription.activate)
 app.command("status")(subscription.status)
+app.command("estimate")(deploy.estimate)
+app.command("deploy")(deploy.deploy)
+app.command("costs")(costs.costs)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,7 +25,8 @@ from rich.text import Text
 from gpubroker.errors import UsageError
 from gpubroker.models import ProviderState, ProviderStatus, RankedOffer, SearchResult, Source
 from gpubroker.settings import OutputFormat
-from gpubroker.textfmt import humanize_age, sanitize, sparkline
+from gpubroker.textfmt import humanize_age, sparkline
+from gpubroker.textfmt import sanitize as sanitize  # re-exported for commands
 
 
 def no_color_requested(flag: bool = False) -> bool:
@@ -484,6 +485,19 @@ def history_sparklines(series: Sequence[Mapping[str, Any]], out: TextIO | None =
             f"{row['provider']:<8} {row['gpu_model']:<16} {kind:<9} {sparkline(medians)}"
             f"  last ${medians[-1]:.3f}\n"
         )
+
+
+def utilisation_sparklines(
+    series: Mapping[str, Sequence[float]], out: TextIO | None = None
+) -> None:
+    """One line per metric (``cpu``, ``memory``): a sparkline, the average and the peak (%)."""
+    stream = out or sys.stdout
+    for label, values in series.items():
+        if values:
+            stream.write(
+                f"{label:<7}{sparkline(values)}  avg {sum(values) / len(values):.1f}%"
+                f"  max {max(values):.1f}%\n"
+            )
 
 
 def doctor_lines(

@@ -61,6 +61,24 @@ class Settings(BaseModel):
         90.0, gt=0, le=3650, description="keep price history and fetch logs this many days"
     )
     api_url: str = Field("https://gpubroker.site", description="hosted admin API base URL")
+    ecs_cluster: str = Field(
+        "gpubroker-pods", min_length=1, description="ECS cluster for PODs (env ECS_CLUSTER too)"
+    )
+    ecs_subnets: list[str] = Field(
+        default_factory=list,
+        description="subnets for PODs (env ECS_SUBNETS too; empty: the default VPC's)",
+    )
+    ecs_security_group: str | None = Field(
+        None, description="security group for PODs (env ECS_SECURITY_GROUP too; default VPC's)"
+    )
+    ecs_execution_role: str = Field(
+        "ecsTaskExecutionRole", min_length=1, description="task execution role (name or ARN)"
+    )
+    pod_region: str | None = Field(None, description="AWS region for PODs (default: AWS_REGION)")
+    pod_image: str = Field(
+        "agent0ai/agent-zero:latest", min_length=1, description="the POD agent's image"
+    )
+    owner: str | None = Field(None, description="owner recorded on PODs (default: the OS user)")
 
     @field_validator("optimize")
     @classmethod

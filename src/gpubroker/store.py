@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gpubroker.errors import StoreError
+from gpubroker.errors import RefusedError, StoreError
 from gpubroker.models import Offer, ProviderStatus, Source
 
 if TYPE_CHECKING:
@@ -142,6 +142,139 @@ SUBSCRIPTION_COLUMNS = (
     "pod_id", "pod_url", "order_id", "transaction_id", "amount_usd", "tokens_remaining",
     "created_at", "updated_at", "expires_at", "activated_at",
 )  # fmt: skip
+
+
+@migration
+def m007_pods(db: Database) -> None:
+    """POD configs, the POD journal, every POD state change, and an audit of billable actions.
+
+    A POD's name is unique among PODs that are not failed or destroyed (partial index).
+    """
+    db.table("pod_configs").create(
+        {
+            "id": str,
+            "name": str,
+            "description": str,
+            "status": str,
+            "gpu_type": str,
+            "gpu_model": str,
+            "gpu_count": int,
+            "gpu_memory_gib": float,
+            "provider_selection_mode": str,
+            "provider": str,
+            "provider_offer_id": str,
+            "vcpus": float,
+            "ram_gib": float,
+            "storage_gib": float,
+            "storage_type": str,
+            "network_speed_gbps": float,
+            "public_ip": int,
+            "region": str,
+            "availability_zone": str,
+            "spot_instance": int,
+            "max_spot_price_usd": float,
+            "image": str,
+            "cpu_units": int,
+            "memory_mib": int,
+            "budget_per_hour_usd": float,
+            "budget_per_month_usd": float,
+            "estimated_price_per_hour_usd": float,
+            "estimated_price_per_day_usd": float,
+            "estimated_price_per_month_usd": float,
+            "currency": str,
+            "is_valid": int,
+            "validation_errors": str,
+            "tags": str,
+            "metadata": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db.table("pod_configs").create_index(["name"], unique=True)
+    db.table("pods").create(
+        {
+            "pod_id": str,
+            "name": str,
+            "status": str,
+            "owner": str,
+            "plan": str,
+            "offer_id": str,
+            "provider": str,
+            "gpu_model": str,
+            "gpu_count": int,
+            "spot": int,
+            "offer_region": str,
+            "price_per_hour_usd": float,
+            "offer_price_per_hour_usd": float,
+            "fargate_price_per_hour_usd": float,
+            "budget_per_hour_usd": float,
+            "budget_per_month_usd": float,
+            "image": str,
+            "cpu_units": int,
+            "memory_mib": int,
+            "region": str,
+            "cluster": str,
+            "service_name": str,
+            "service_arn": str,
+            "task_definition_arn": str,
+            "log_group": str,
+            "config_id": str,
+            "config_name": str,
+            "desired_count": int,
+            "running_count": int,
+            "pending_count": int,
+            "task_arn": str,
+            "public_ip": str,
+            "private_ip": str,
+            "last_error": str,
+            "offer_json": str,
+            "deploy_request": str,
+            "deploy_pid": int,
+            "deploy_host": str,
+            "created_at": str,
+            "updated_at": str,
+            "started_at": str,
+            "stopped_at": str,
+            "destroyed_at": str,
+            "last_synced_at": str,
+        },
+        pk="pod_id",
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX idx_pods_live_name ON pods(name)"
+        " WHERE status NOT IN ('failed', 'destroyed')"
+    )
+    db.table("pods").create_index(["status"])
+    db.table("pod_events").create(
+        {
+            "id": int,
+            "pod_id": str,
+            "at": str,
+            "kind": str,
+            "old_status": str,
+            "new_status": str,
+            "message": str,
+        },
+        pk="id",
+    )
+    db.table("pod_events").create_index(["pod_id", "at"])
+    db.table("audit").create(
+        {
+            "id": int,
+            "at": str,
+            "action": str,
+            "pod_id": str,
+            "name": str,
+            "actor": str,
+            "owner": str,
+            "outcome": str,
+            "price_per_hour_usd": float,
+            "message": str,
+        },
+        pk="id",
+    )
+    db.table("audit").create_index(["at"])
 
 
 def _iso(dt: datetime) -> str:
@@ -444,6 +577,186 @@ class Store:
             merged["updated_at"] = now
             table.upsert(merged, pk="subscription_id")
         return merged
+
+    # --- pod configs ----------------------------------------------------------------
+
+    def insert_pod_config(self, row: dict[str, Any]) -> None:
+        """Store a new config.
+
+        Raises:
+            RefusedError: another config already has this name.
+        """
+        with self.write() as db:
+            if self._config_named(db, row["name"]) is not None:
+                raise RefusedError(
+                    f"a config named {row['name']!r} already exists",
+                    hint="pick another name, or change it with `gpubroker configs update`",
+                )
+            db.table("pod_configs").insert(row)
+
+    @staticmethod
+    def _config_named(db: Database, name: str) -> dict[str, Any] | None:
+        rows = list(db.table("pod_configs").rows_where("name = ?", [name], limit=1))
+        return dict(rows[0]) if rows else None
+
+    def pod_config(self, id_or_name: str) -> dict[str, Any] | None:
+        """A config by exact id, else by name."""
+        rows = list(self.db.table("pod_configs").rows_where("id = ?", [id_or_name], limit=1))
+        if rows:
+            return dict(rows[0])
+        return self._config_named(self.db, id_or_name)
+
+    def pod_configs(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.table("pod_configs").rows_where(order_by="name")]
+
+    def update_pod_config(self, config_id: str, changes: dict[str, Any]) -> None:
+        """Change a config's columns.
+
+        Raises:
+            RefusedError: a new name that another config already has.
+        """
+        with self.write() as db:
+            new_name = changes.get("name")
+            if new_name is not None:
+                other = self._config_named(db, new_name)
+                if other is not None and other["id"] != config_id:
+                    raise RefusedError(f"a config named {new_name!r} already exists")
+            db.table("pod_configs").update(config_id, changes)
+
+    def delete_pod_config(self, config_id: str) -> None:
+        with self.write() as db:
+            db.table("pod_configs").delete_where("id = ?", [config_id])
+
+    # --- pods -----------------------------------------------------------------------
+
+    def _event(
+        self, db: Database, pod_id: str, kind: str, old: Any, new: Any, message: str
+    ) -> None:
+        db.table("pod_events").insert(
+            {
+                "pod_id": pod_id,
+                "at": _iso(self.now()),
+                "kind": kind,
+                "old_status": old,
+                "new_status": new,
+                "message": message,
+            }
+        )
+
+    def insert_pod(self, row: dict[str, Any], *, kind: str, message: str) -> None:
+        """Record a new POD (a deploy's intent, or one adopted from ECS) and its first event.
+
+        Raises:
+            RefusedError: a live POD already has this name.
+        """
+        stamp = _iso(self.now())
+        row = {"created_at": stamp, **row, "updated_at": stamp}
+        with self.write() as db:
+            live = self._live_pod_named(db, row["name"])
+            if live is not None:
+                raise RefusedError(
+                    f"the name {row['name']!r} is in use by POD {live['pod_id']} "
+                    f"({live['status']})",
+                    hint="pick another name, or destroy that POD first",
+                )
+            try:
+                db.table("pods").insert(row)
+            except sqlite3.IntegrityError as exc:
+                raise RefusedError(f"cannot record POD {row['pod_id']}: {exc}") from None
+            self._event(db, row["pod_id"], kind, None, row["status"], message)
+
+    @staticmethod
+    def _live_pod_named(db: Database, name: str) -> dict[str, Any] | None:
+        rows = list(
+            db.table("pods").rows_where(
+                "name = ? and status not in ('failed', 'destroyed')", [name], limit=1
+            )
+        )
+        return dict(rows[0]) if rows else None
+
+    def update_pod(
+        self,
+        pod_id: str,
+        changes: dict[str, Any],
+        *,
+        kind: str = "updated",
+        message: str = "",
+        record: bool = False,
+    ) -> dict[str, Any]:
+        """Change a POD's columns; a status change (or ``record``) is written to pod_events.
+
+        Returns:
+            The row after the change.
+        """
+        with self.write() as db:
+            rows = list(db.table("pods").rows_where("pod_id = ?", [pod_id], limit=1))
+            if not rows:
+                raise StoreError(f"no POD {pod_id} in the journal")
+            old = rows[0]["status"]
+            new = changes.get("status", old)
+            db.table("pods").update(pod_id, {**changes, "updated_at": _iso(self.now())})
+            if new != old or record:
+                self._event(db, pod_id, kind, old, new, message)
+            return dict(db.table("pods").get(pod_id))
+
+    def add_pod_event(self, pod_id: str, kind: str, message: str) -> None:
+        """Record something that happened to a POD without a state change."""
+        with self.write() as db:
+            status = db.table("pods").get(pod_id)["status"]
+            self._event(db, pod_id, kind, status, status, message)
+
+    def pod(self, pod_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.table("pods").rows_where("pod_id = ?", [pod_id], limit=1))
+        return dict(rows[0]) if rows else None
+
+    def pods_named(self, name: str) -> list[dict[str, Any]]:
+        """PODs with this name, newest first (at most one of them is live)."""
+        return [
+            dict(r)
+            for r in self.db.table("pods").rows_where(
+                "name = ?", [name], order_by="created_at desc"
+            )
+        ]
+
+    def pods(self, statuses: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """PODs, oldest first, optionally only those in the given states."""
+        wanted = sorted(set(statuses or ()))
+        if wanted:
+            where = f"status in ({', '.join('?' for _ in wanted)})"
+            rows = self.db.table("pods").rows_where(where, wanted, order_by="created_at")
+        else:
+            rows = self.db.table("pods").rows_where(order_by="created_at")
+        return [dict(r) for r in rows]
+
+    def count_live_pods(self, owner: str) -> int:
+        return int(
+            self.db.execute(
+                "select count(*) from pods where owner = ?"
+                " and status not in ('failed', 'destroyed')",
+                [owner],
+            ).fetchone()[0]
+        )
+
+    def pod_events(self, pod_id: str) -> list[dict[str, Any]]:
+        """A POD's history, oldest first."""
+        return [
+            dict(r)
+            for r in self.db.table("pod_events").rows_where(
+                "pod_id = ?", [pod_id], order_by="at, id"
+            )
+        ]
+
+    def record_audit(self, row: dict[str, Any]) -> None:
+        """Append one billable or destructive action to the audit table."""
+        with self.write() as db:
+            db.table("audit").insert({"at": _iso(self.now()), **row})
+
+    def audit_log(self, pod_id: str | None = None) -> list[dict[str, Any]]:
+        if pod_id is None:
+            rows = self.db.table("audit").rows_where(order_by="at, id")
+        else:
+            rows = self.db.table("audit").rows_where("pod_id = ?", [pod_id], order_by="at, id")
+        return [dict(r) for r in rows]
 
     # --- price history --------------------------------------------------------------
 

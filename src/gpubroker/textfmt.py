@@ -55,3 +55,18 @@ def sanitize(text: str, *, keep_newlines: bool = False) -> str:
     else:
         cleaned = _UNSAFE.sub("", cleaned.replace("\t", " ").replace("\n", " "))
     return unicodedata.normalize("NFC", cleaned)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|wk)?\s*$", re.I)
+_UNIT_S = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "day": 86400,
+           "days": 86400, "w": 604800, "wk": 604800}  # fmt: skip
+
+
+def parse_duration_s(text: str) -> float | None:
+    """Seconds in ``90s``, ``10m``, ``1.5h``, ``30d``, ``2w`` (a bare number is seconds);
+    None when ``text`` is not a positive duration."""
+    match = _DURATION.match(text)
+    if not match:
+        return None
+    seconds = float(match.group(1)) * _UNIT_S[(match.group(2) or "s").lower()]
+    return seconds if seconds > 0 else None

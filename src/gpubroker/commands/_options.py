@@ -41,6 +41,23 @@ PARAM_FLAGS = {
     "min_disk_gib": "--min-disk",
     "available_only": "--available",
     "max_age_days": "--max-age",
+    # PODs and their configs
+    "offer_id": "--offer",
+    "provider_offer_id": "--offer",
+    "provider_selection_mode": "--mode",
+    "gpu_type": "--gpu",
+    "gpu_memory_gib": "--gpu-memory",
+    "ram_gib": "--ram",
+    "storage_gib": "--storage",
+    "network_speed_gbps": "--network-speed",
+    "availability_zone": "--zone",
+    "spot_instance": "--spot",
+    "max_spot_price_usd": "--max-spot-price",
+    "cpu_units": "--cpu",
+    "memory_mib": "--memory",
+    "budget_per_hour_usd": "--budget",
+    "budget_per_month_usd": "--budget",
+    "tags": "--tag",
 }
 
 
@@ -305,3 +322,46 @@ def search_options(func: F) -> F:
     command.__signature__ = signature  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
     return command  # type: ignore[return-value]
+
+
+def stdin_is_tty() -> bool:
+    from gpubroker import render
+
+    return render.is_tty(sys.stdin)
+
+
+def confirm(question: str, yes: bool, *, action: str) -> None:
+    """Go on when ``yes``; otherwise ask on a terminal, and refuse (exit 6) without one.
+
+    Raises:
+        RefusedError: declined, or no terminal to ask on and no ``--yes``.
+    """
+    from gpubroker.errors import RefusedError
+
+    if yes:
+        return
+    if not stdin_is_tty():
+        raise RefusedError(
+            f"{action} needs confirmation: pass --yes (there is no terminal to ask on)"
+        )
+    if not typer.confirm(question, default=False, err=True):
+        raise RefusedError(f"{action} cancelled")
+
+
+@contextlib.contextmanager
+def spinner(err: Console, label: str) -> Iterator[Callable[[str], None] | None]:
+    """A spinner on stderr showing the latest progress message, only when stderr is a TTY."""
+    if not stderr_is_tty():
+        yield None
+        return
+    from rich.text import Text
+
+    with err.status(Text(f"{label}…")) as status:
+
+        def update(message: str) -> None:
+            status.update(Text(f"{label}… {message}"))  # Text: no markup from AWS messages
+
+        yield update
+
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking.")]
