@@ -88,11 +88,12 @@ def report_error(exc: GpubrokerError, debug: bool) -> None:
     """`Error: <message>` (+ hint) on stderr; a traceback only in debug mode, never locals."""
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
+    from gpubroker.remote import redact_known
     from gpubroker.textfmt import sanitize
 
-    print(f"Error: {sanitize(cli_message(exc))}", file=sys.stderr)
+    print(f"Error: {sanitize(redact_known(cli_message(exc)))}", file=sys.stderr)
     if exc.hint:
-        print(f"Hint: {sanitize(exc.hint)}", file=sys.stderr)
+        print(f"Hint: {sanitize(redact_known(exc.hint))}", file=sys.stderr)
     elif not debug and exc.exit_code not in (EXIT_USAGE, EXIT_NOT_FOUND):
         # A traceback helps with failures, not with a mistyped flag or an empty result.
         print(f"Hint: set {EnvVars.DEBUG}=1 for a traceback", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import Any
 
 from gpubroker.errors import CredentialsError, KeyringUnavailableError, NotFoundError
 from gpubroker.providers.base import CredentialSpec, Provider, missing_credentials_error
+from gpubroker.remote import remember_secret
 from gpubroker.vocabulary import EnvVars
 
 SERVICE = "gpubroker"
@@ -91,9 +92,13 @@ def lookup(provider: str, spec: CredentialSpec) -> tuple[str | None, str]:
     """(value, source) for one credential."""
     env = os.environ.get(spec.env_var)
     if env:
+        if spec.secret:
+            remember_secret(env)
         return env, "env"
     value = _keyring_get(provider, spec.field)
     if value:
+        if spec.secret:
+            remember_secret(value)
         return value, "keyring"
     return None, "missing"
 
@@ -338,6 +343,7 @@ class ApiSecrets:
         """
         env = os.environ.get(self.env_var(field), "").strip()
         if env:
+            remember_secret(env)
             return env, "env"
         backend = _usable_backend()
         if backend is not None:
@@ -346,9 +352,11 @@ class ApiSecrets:
             except Exception:  # a locked or prompting backend: fall through to the file
                 value = None
             if value:
+                remember_secret(value)
                 return value, "keyring"
         value = self._read_file(field)
         if value:
+            remember_secret(value)
             return value, "file"
         return None, "missing"
 

@@ -33,6 +33,8 @@ the message and hint of any error that passes through.
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -88,6 +90,35 @@ AWS_REFUSED_CODES = frozenset(
         "UnsupportedFeatureException", "InvalidParameterCombination",
     }
 )  # fmt: skip
+
+
+_KNOWN_SECRETS: set[str] = set()
+_KNOWN_LOCK = threading.Lock()
+#: Environment variables that hold secrets gpubroker never reads itself (boto3 does).
+SECRET_ENV_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def remember_secret(value: str | None) -> None:
+    """Add a credential value to those redacted from every error, warning and stored text.
+
+    The credentials module calls this for every secret it resolves, so a server that echoes
+    *another* service's key (a proxy, a misrouted request) cannot get it printed either.
+    """
+    if value and len(value) >= 4:
+        with _KNOWN_LOCK:
+            _KNOWN_SECRETS.add(value)
+
+
+def known_secrets() -> list[str]:
+    """Every secret value this process has resolved (plus AWS's from the environment)."""
+    env = [os.environ.get(name) or "" for name in SECRET_ENV_VARS]
+    with _KNOWN_LOCK:
+        return [*_KNOWN_SECRETS, *(v for v in env if len(v) >= 4)]
+
+
+def redact_known(text: str) -> str:
+    """``text`` with every known secret value replaced by ``<redacted>``."""
+    return redact(text, known_secrets())
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
@@ -288,7 +319,7 @@ def translate_errors(
         mapped = translate_exception(exc, service, provider=provider, auth_hint=auth_hint)
         if mapped is None:
             raise
-        redact_error(mapped, values)
+        redact_error(mapped, [*values, *known_secrets()])
         if mapped is exc:
             raise
         raise mapped from None

@@ -37,6 +37,7 @@ from gpubroker.models import Offer, ProviderState, ProviderStatus
 from gpubroker.providers import PROVIDERS
 from gpubroker.providers.base import FetchResult, Provider
 from gpubroker.providers.catalog import catalog_providers, load_catalog
+from gpubroker.remote import redact_known
 from gpubroker.settings import Settings
 from gpubroker.store import CachedOffers, Store
 from gpubroker.textfmt import humanize_age
@@ -331,7 +332,7 @@ class OfferCollector:
             return ProviderStatus(
                 provider=outcome.provider,
                 status=self._state_of(outcome.error),
-                message=str(outcome.error),
+                message=redact_known(str(outcome.error)),
                 latency_ms=outcome.latency_ms,
             )
         fetched = outcome.result or FetchResult([])
