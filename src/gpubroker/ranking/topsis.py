@@ -23,29 +23,36 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NoReturn
 
 from gpubroker.errors import UsageError
 
 NEUTRAL_SCORE = 0.5
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TopsisResult:
     """Scores plus the intermediate values `--explain` shows.
 
     Attributes:
         scores: closeness per alternative, in input order.
         weights: the normalised weights used.
-        weighted: the weighted normalised matrix ``v``.
+        weighted_columns: the weighted normalised matrix ``v``, one list per criterion.
         ideal: ``A+`` per criterion.
         anti_ideal: ``A-`` per criterion.
     """
 
     scores: list[float]
     weights: list[float]
-    weighted: list[list[float]]
+    weighted_columns: list[list[float]]
     ideal: list[float]
     anti_ideal: list[float]
+
+    @cached_property
+    def weighted(self) -> list[list[float]]:
+        """The weighted normalised matrix ``v``, one row per alternative (built on first use)."""
+        return [list(row) for row in zip(*self.weighted_columns, strict=True)]
 
 
 def normalise_weights(weights: Sequence[float]) -> list[float]:
@@ -82,36 +89,83 @@ def topsis_full(
     n_crit = len(weights)
     if len(benefit) != n_crit:
         raise UsageError(f"{len(benefit)} criterion types for {n_crit} weights")
-    rows = [list(map(float, row)) for row in matrix]
-    for i, row in enumerate(rows):
-        if len(row) != n_crit:
-            raise UsageError(f"row {i} has {len(row)} values, expected {n_crit}")
-        if not all(math.isfinite(x) for x in row):
-            raise UsageError(f"row {i} has a non-finite value")
-    w = normalise_weights(weights)
-    if not rows:
-        return TopsisResult([], w, [], [0.0] * n_crit, [0.0] * n_crit)
+    rows = matrix if isinstance(matrix, list) else list(matrix)
+    if any(len(row) != n_crit for row in rows):
+        _raise_bad_row(rows, n_crit)
+    columns = [list(map(float, col)) for col in zip(*rows, strict=True)] if rows else []
+    if not all(all(map(math.isfinite, col)) for col in columns):
+        _raise_bad_row(rows, n_crit)
+    return _closeness(columns, normalise_weights(weights), benefit)
 
+
+def topsis_columns(
+    columns: Sequence[Sequence[float]], weights: Sequence[float], benefit: Sequence[bool]
+) -> TopsisResult:
+    """`topsis_full` of a matrix given as one list of values per criterion.
+
+    Raises:
+        UsageError: mismatched shapes, non-finite values or bad weights.
+    """
+    if len(benefit) != len(weights) or len(columns) != len(weights):
+        raise UsageError(f"{len(columns)} columns, {len(benefit)} types, {len(weights)} weights")
+    cols = [list(map(float, col)) for col in columns]
+    if len({len(col) for col in cols}) > 1:
+        raise UsageError("columns of different lengths")
+    if not all(all(map(math.isfinite, col)) for col in cols):
+        raise UsageError("a non-finite value")
+    return _closeness(cols, normalise_weights(weights), benefit)
+
+
+def _closeness(columns: list[list[float]], w: list[float], benefit: Sequence[bool]) -> TopsisResult:
+    """Steps 1 to 5 on validated columns and normalised weights.
+
+    Column by column, so the loops run in C (zip, map, min, max, hypot); the arithmetic, and
+    its order, is exactly that of the formulas in the module docstring.
+    """
+    n_crit = len(w)
+    if not columns or not columns[0]:
+        return TopsisResult([], w, [[] for _ in range(n_crit)], [0.0] * n_crit, [0.0] * n_crit)
     # math.hypot scales internally: no overflow for huge values, no underflow for tiny ones.
-    norms = [math.hypot(*(row[j] for row in rows)) for j in range(n_crit)]
-    weighted = [
-        [w[j] * row[j] / norms[j] if norms[j] > 0 else 0.0 for j in range(n_crit)] for row in rows
+    norms = [math.hypot(*col) for col in columns]
+    weighted_cols = [
+        [wj * x / nj for x in col] if nj > 0 else [0.0] * len(col)
+        for wj, nj, col in zip(w, norms, columns, strict=True)
     ]
     ideal: list[float] = []
     anti: list[float] = []
-    for j in range(n_crit):
-        column = [v[j] for v in weighted]
+    for j, column in enumerate(weighted_cols):
         hi, lo = max(column), min(column)
         ideal.append(hi if benefit[j] else lo)
         anti.append(lo if benefit[j] else hi)
 
-    scores: list[float] = []
-    for v in weighted:
-        s_plus = math.hypot(*(v[j] - ideal[j] for j in range(n_crit)))
-        s_minus = math.hypot(*(v[j] - anti[j] for j in range(n_crit)))
-        denom = s_plus + s_minus
-        scores.append(s_minus / denom if denom > 0 else NEUTRAL_SCORE)
-    return TopsisResult(scores, w, weighted, ideal, anti)
+    s_plus = list(
+        map(
+            math.hypot, *([v - a for v in col] for col, a in zip(weighted_cols, ideal, strict=True))
+        )
+    )
+    s_minus = list(
+        map(math.hypot, *([v - a for v in col] for col, a in zip(weighted_cols, anti, strict=True)))
+    )
+    scores = [
+        sm / (sp + sm) if sp + sm > 0 else NEUTRAL_SCORE
+        for sp, sm in zip(s_plus, s_minus, strict=True)
+    ]
+    return TopsisResult(scores, w, weighted_cols, ideal, anti)
+
+
+def _minus(columns: list[list[float]], point: list[float]) -> list[list[float]]:
+    """Each column minus its coordinate of ``point``."""
+    return [[v - a for v in col] for col, a in zip(columns, point, strict=True)]
+
+
+def _raise_bad_row(rows: Sequence[Sequence[float]], n_crit: int) -> NoReturn:
+    """Raise for the first row of the wrong length or with a non-finite value."""
+    for i, row in enumerate(rows):
+        if len(row) != n_crit:
+            raise UsageError(f"row {i} has {len(row)} values, expected {n_crit}")
+        if not all(math.isfinite(float(x)) for x in row):
+            raise UsageError(f"row {i} has a non-finite value")
+    raise AssertionError("no bad row")  # pragma: no cover
 
 
 def topsis(
