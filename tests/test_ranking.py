@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gpubroker.errors import UsageError
@@ -20,12 +20,13 @@ from gpubroker.ranking import (
     DEFAULT_PRESET,
     PRESETS,
     Ranking,
+    criteria,
     parse_weights,
     rank,
     resolve_ranking,
     resolve_weights,
 )
-from gpubroker.ranking.criteria import build_matrix, pareto_front
+from gpubroker.ranking.criteria import build_matrix, pareto_front, pareto_front_columns
 from gpubroker.vocabulary import PRESET_NAMES
 
 OBSERVED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -625,3 +626,77 @@ def test_huge_parsed_weights_rank_like_their_ratio() -> None:
     assert [r.score for r in huge] == [
         r.score for r in rank(CLEAR, weights={"price": 1, "vram": 1})
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Pareto front at scale: the divide and conquer gives exactly the brute-force answer
+# --------------------------------------------------------------------------------------------
+
+PARETO_VALUES = {
+    "few": st.integers(0, 3).map(float),  # many ties and duplicates
+    "signed zeros": st.sampled_from([0.0, -0.0, 1.0, -1.0]),
+    "floats": st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+}
+
+
+@st.composite
+def pareto_problems(draw: st.DrawFn) -> tuple[list[list[float]], list[bool]]:
+    n_crit = draw(st.integers(min_value=1, max_value=7))
+    values = draw(st.sampled_from(list(PARETO_VALUES.values())))
+    rows = draw(st.lists(st.lists(values, min_size=n_crit, max_size=n_crit), max_size=60))
+    benefit = draw(st.lists(st.booleans(), min_size=n_crit, max_size=n_crit))
+    return rows, benefit
+
+
+@pytest.fixture(params=["as shipped", "always divide", "divide without pruning"])
+def pareto_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Small inputs use the pairwise base cases; lowering them to 0 makes every problem go
+    through the divide and conquer, its filter splits and its two-criteria sweep. Without
+    the pruning step, the divide and conquer alone must find the front."""
+    if request.param != "as shipped":
+        monkeypatch.setattr(criteria, "_PAIRWISE_MAXIMA_BELOW", 0)
+        monkeypatch.setattr(criteria, "_PAIRWISE_FILTER_BELOW", 0)
+    if request.param == "divide without pruning":
+        monkeypatch.setattr(criteria, "_prune", lambda points, distinct: points)
+    return str(request.param)
+
+
+@settings(
+    deadline=None, max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(problem=pareto_problems())
+def test_property_pareto_front_is_the_brute_force_front(
+    pareto_mode: str, problem: tuple[list[list[float]], list[bool]]
+) -> None:
+    rows, benefit = problem
+    assert pareto_front(rows, benefit) == brute_force_front(rows, benefit)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_pareto_front_on_listing_shaped_data(pareto_mode: str, seed: int) -> None:
+    """Price and reliability continuous, memory and TFLOPS from a few GPU models and counts,
+    availability in three values: the shape the pruning step is made for."""
+    rng = random.Random(seed)
+    models = [(24, 165), (80, 989), (48, 362), (80, 312), (141, 989)]
+    rows = []
+    for _ in range(1200):
+        memory, tflops = rng.choice(models)
+        n = rng.choice([1, 1, 2, 4, 8])
+        rows.append(
+            [n * rng.uniform(0.2, 3), memory * n, tflops * n, rng.uniform(0.85, 1.0),
+             rng.choice([1.0, 0.5, 0.0])]
+        )  # fmt: skip
+    benefit = [False, True, True, True, True]
+    front = pareto_front(rows, benefit)
+    assert front == brute_force_front(rows, benefit)
+    assert 0 < sum(front) < 200
+
+
+def test_pareto_front_columns_matches_rows_and_checks_shapes() -> None:
+    rows = [[1.0, 5.0], [2.0, 5.0], [1.0, 4.0]]
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    assert pareto_front_columns(columns, [False, True]) == pareto_front(rows, [False, True])
+    with pytest.raises(ValueError, match="one value per row"):
+        pareto_front_columns([[1.0, 2.0], [1.0]], [True, True])
+    with pytest.raises(ValueError, match="one value per criterion"):
+        pareto_front([[1.0, 2.0], [1.0]], [True, True])

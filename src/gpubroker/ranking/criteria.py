@@ -40,8 +40,10 @@ GPU (a bigger box earns no rank for its size); with one, totals matter.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from gpubroker import gpus
 from gpubroker.errors import UsageError
@@ -380,30 +382,156 @@ def build_matrix(offers: Sequence[Offer], weights: Mapping[str, float]) -> Decis
     return DecisionMatrix(active, active_w, rows, raw, dropped)
 
 
+Point = tuple[float, ...]
+
+
 def pareto_front(rows: Sequence[Sequence[float]], benefit: Sequence[bool]) -> list[bool]:
     """Flag rows no other row dominates (≥ on every criterion, > on one).
 
-    Skyline algorithm: visit rows best-first on a monotone key, compare only with the
-    current front, so the cost is O(n · front) rather than O(n²).
+    Identical rows are merged first (they never dominate each other), which turns the
+    question into finding the maximal vectors of distinct points under plain ≥. Those come
+    from Kung, Luccio and Preparata's divide and conquer (J. ACM 22(4), 1975): points
+    sorted lexicographically, best first, can only be dominated by points before them, so
+    the maxima of the second half are filtered against those of the first half on the
+    remaining criteria, splitting at a median per criterion, down to a sweep on the last
+    two. O(n log n) for up to three criteria, O(n log^(d-2) n) for d ≥ 4 in the worst case,
+    and less when criteria take few distinct values (GPU memory, TFLOPS and availability
+    do). Small subproblems are compared pairwise. The tests check it against a brute-force
+    oracle. Values must be finite.
     """
     if not rows or not benefit:
         return [True] * len(rows)
-    # Orient every criterion so larger is better.
-    oriented = [[v if b else -v for v, b in zip(row, benefit, strict=True)] for row in rows]
-    order = sorted(range(len(rows)), key=lambda i: [-x for x in oriented[i]])
-    front: list[int] = []
-    flags = [False] * len(rows)
-    for i in order:
-        candidate = oriented[i]
-        dominated = False
-        for k in front:
-            other = oriented[k]
-            if all(a >= b for a, b in zip(other, candidate, strict=True)) and any(
-                a > b for a, b in zip(other, candidate, strict=True)
-            ):
-                dominated = True
+    if any(len(row) != len(benefit) for row in rows):
+        raise ValueError("every row needs one value per criterion")
+    return pareto_front_columns([list(col) for col in zip(*rows, strict=True)], benefit)
+
+
+def pareto_front_columns(columns: Sequence[Sequence[float]], benefit: Sequence[bool]) -> list[bool]:
+    """`pareto_front` of a matrix given as one list of values per criterion."""
+    n = len(columns[0]) if columns else 0
+    if not columns or not benefit:
+        return [True] * n
+    if len(columns) != len(benefit) or any(len(col) != n for col in columns):
+        raise ValueError("every criterion needs one value per row")
+    # Orient every criterion so larger is better (-0.0 == 0.0: negating never splits a tie).
+    oriented = [col if b else [-v for v in col] for col, b in zip(columns, benefit, strict=True)]
+    keys = list(zip(*oriented, strict=True))
+    # Identical rows share their point: merged here, flagged together below.
+    points = sorted(set(_prune(keys, [len(set(col)) for col in oriented])), reverse=True)
+    front = set(_maxima(points, len(benefit)))
+    return list(map(front.__contains__, keys))
+
+
+def _no_group(point: Point) -> tuple[()]:
+    return ()
+
+
+def _prune(points: list[Point], distinct: list[int]) -> list[Point]:
+    """Drop points dominated within their group of equal values on all criteria but the two
+    with the most distinct values (in real listings: the price and the reliability; GPU
+    memory, TFLOPS and availability take few values). Inside a group this is a sweep on
+    those two; what it drops is dominated (or a copy of a point it keeps), so the maxima of
+    what is left are unchanged.
+    """
+    if len(distinct) < 2:
+        return points
+    a, b = sorted(range(len(distinct)), key=distinct.__getitem__)[-2:]
+    rest = [j for j in range(len(distinct)) if j not in (a, b)]
+    group_of: Callable[[Point], Any] = operator.itemgetter(*rest) if rest else _no_group
+    groups: dict[Any, list[Point]] = {}
+    for point in points:
+        groups.setdefault(group_of(point), []).append(point)
+    if len(groups) * 2 > len(points):  # hardly any grouping: nothing to gain
+        return points
+    kept: list[Point] = []
+    by_a_then_b = operator.itemgetter(a, b)
+    for group in groups.values():
+        group.sort(key=by_a_then_b, reverse=True)
+        best = -math.inf
+        for point in group:  # every earlier point has a ≥ this one's
+            if point[b] > best:
+                kept.append(point)
+                best = point[b]
+    return kept
+
+
+#: Below these sizes the Pareto front compares pairwise (tests lower them to 0 so the
+#: divide and conquer runs on small inputs too).
+_PAIRWISE_MAXIMA_BELOW = 48
+_PAIRWISE_FILTER_BELOW = 512
+
+
+def _maxima(points: list[Point], d: int) -> list[Point]:
+    """The points no other dominates; ``points`` distinct and sorted descending."""
+    if len(points) <= 1 or len(points) < _PAIRWISE_MAXIMA_BELOW:
+        front: list[Point] = []
+        ge = operator.ge
+        for q in points:  # only an earlier point can dominate q
+            for p in front:
+                if all(map(ge, p, q)):
+                    break
+            else:
+                front.append(q)
+        return front
+    mid = len(points) // 2
+    first = _maxima(points[:mid], d)
+    # Every point of the first half is ≥ every point of the second on criterion 0.
+    return first + _undominated(first, _maxima(points[mid:], d), 1, d)
+
+
+def _undominated(ps: list[Point], qs: list[Point], k: int, d: int) -> list[Point]:
+    """The ``qs`` that no ``ps`` dominates on criteria ``k..d-1``."""
+    if not ps or not qs:
+        return qs
+    if k == d:
+        return []
+    if k == d - 1:
+        best = max(p[k] for p in ps)
+        return [q for q in qs if q[k] > best]
+    if len(ps) * len(qs) < _PAIRWISE_FILTER_BELOW:
+        return _undominated_pairwise(ps, qs, k)
+    if k == d - 2:
+        return _undominated_2d(ps, qs, k)
+    values = sorted([p[k] for p in ps] + [q[k] for q in qs])
+    low = values[0]
+    if values[-1] == low:  # criterion k ties everywhere: it decides nothing
+        return _undominated(ps, qs, k + 1, d)
+    split = values[len(values) // 2]
+    if split == low:
+        split = next(v for v in values if v > low)
+    ps_hi = [p for p in ps if p[k] >= split]
+    ps_lo = [p for p in ps if p[k] < split]
+    qs_hi = [q for q in qs if q[k] >= split]
+    qs_lo = [q for q in qs if q[k] < split]
+    # ps_lo cannot dominate qs_hi; ps_hi beats qs_lo on k, so only k+1.. is left to check.
+    kept_lo = _undominated(ps_hi, qs_lo, k + 1, d)
+    return _undominated(ps_hi, qs_hi, k, d) + _undominated(ps_lo, kept_lo, k, d)
+
+
+def _undominated_pairwise(ps: list[Point], qs: list[Point], k: int) -> list[Point]:
+    ge = operator.ge
+    tails = [p[k:] for p in ps]
+    kept = []
+    for q in qs:
+        tail = q[k:]
+        for p in tails:
+            if all(map(ge, p, tail)):
                 break
-        if not dominated:
-            front.append(i)
-            flags[i] = True
-    return flags
+        else:
+            kept.append(q)
+    return kept
+
+
+def _undominated_2d(ps: list[Point], qs: list[Point], k: int) -> list[Point]:
+    """`_undominated` on the last two criteria: one sweep down criterion ``k``."""
+    ps_desc = sorted(ps, key=lambda p: p[k], reverse=True)
+    kept: list[Point] = []
+    best = -math.inf  # the best criterion k+1 among ps with p[k] >= q[k]
+    i = 0
+    for q in sorted(qs, key=lambda q: q[k], reverse=True):
+        while i < len(ps_desc) and ps_desc[i][k] >= q[k]:
+            best = max(best, ps_desc[i][k + 1])
+            i += 1
+        if best < q[k + 1]:
+            kept.append(q)
+    return kept
