@@ -397,3 +397,61 @@ def test_closed_pipe_is_not_an_error() -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout == '{"id": "gc'
     assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr
+
+
+def test_limit_0_means_every_row() -> None:
+    _, everything, _ = invoke("browse", "--gpu", "h100", "--limit", "100000", "--format", "json")
+    total = len(json.loads(everything))
+    assert total > 20  # more than the default limit
+    code, out, _ = invoke("browse", "--gpu", "h100", "--limit", "0", "--format", "jsonl")
+    assert code == 0
+    assert [json.loads(line) for line in out.splitlines()] == json.loads(everything)
+    code, _, err = invoke("browse", "--gpu", "h100", "--limit", "0")
+    assert code == 0 and f"{total} of {total} offers" in err
+
+
+def test_limit_setting_0_means_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GPUBROKER_LIMIT", "0")
+    _, out, _ = invoke("browse", "--gpu", "h100", "--format", "json")
+    _, everything, _ = invoke("browse", "--gpu", "h100", "--limit", "0", "--format", "json")
+    assert out == everything and len(json.loads(out)) > 20
+
+
+def test_negative_limit_is_a_usage_error() -> None:
+    code, out, err = invoke("browse", "--limit", "-1")
+    assert code == 2 and out == ""
+    assert "--limit" in err
+
+
+def test_browse_over_a_cache_prints_what_the_python_api_returns(hermetic_env: Path) -> None:
+    """The CLI streams light rows; the Python API builds models. Same offers, same JSON."""
+    from datetime import UTC, datetime
+
+    from gpubroker.broker import Broker
+    from gpubroker.models import Query
+    from gpubroker.providers.base import make_offer
+
+    observed = datetime(2026, 9, 1, 12, 30, 15, 250000, tzinfo=UTC)
+    listing = [
+        make_offer(provider="vastai", native_id=f"{i}:ondemand", gpu_name_raw=gpu,
+                   gpu_count=count, gpu_memory_gib=memory, price_per_hour_usd=price,
+                   observed_at=observed, reliability=0.9 + i / 1000, region="Texas, US",
+                   country="US", cuda_version="12.8", extras={"offer_id": i, "note": "ünï"})
+        for i, (gpu, count, memory, price) in enumerate(
+            [("H100 SXM", 2, 80, 4.0), ("H100 SXM", 8, 80, 15.5), ("RTX 4090", 1, 24, 0.4),
+             ("H100 PCIe", 4, 80, 7.25), ("A100 80GB", 2, 80, 2.2)]
+        )
+    ]  # fmt: skip
+    with Broker(home=hermetic_env) as broker:
+        broker.runtime.store.save_offers("vastai", [o for o in listing if o], observed)
+        expected = broker.search(
+            Query(gpus=["h100"], min_gpus=2), offline=True, limit=0, hours=10, explain=True
+        )
+    args = ["browse", "--gpu", "h100", "--min-gpus", "2", "--limit", "0", "--hours", "10",
+            "--explain"]  # fmt: skip
+    rows = [o.model_dump(mode="json") for o in expected.offers]
+    assert [r["source"] for r in rows].count("cache") == 3
+    _, out, _ = invoke(*args, "--format", "json")
+    assert out == json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    _, out, _ = invoke(*args, "--format", "jsonl")
+    assert out == "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

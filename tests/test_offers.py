@@ -33,6 +33,7 @@ from gpubroker.providers.base import (
     make_offer,
 )
 from gpubroker.providers.catalog import load_catalog
+from gpubroker.ranking import pushdown
 from gpubroker.runtime import Runtime
 from gpubroker.settings import Settings
 from gpubroker.store import Store, summarize_prices
@@ -376,6 +377,37 @@ def test_failure_shows_stale_cache_in_its_place(
     # The failed fetch did not wipe the cache.
     cached = store.cached_offers("fake")
     assert cached is not None and cached.fetched_at == T0
+
+
+def test_pushdown_reads_fewer_rows_but_statuses_count_the_whole_cache(
+    fake: FakeFactory, store: Store, clock: Clock
+) -> None:
+    fake("fake", result=TWO)  # one 1-GPU and one 2-GPU H100 offer
+    make_collector(store, clock).collect(["fake"])
+    offline = make_collector(store, clock, provider_factory=never_construct)
+
+    result = offline.collect(["fake"], mode=Mode.OFFLINE, pushdown=pushdown(Query(min_gpus=2)))
+
+    assert [o.id for o in result.offers] == ["fake:b"]
+    assert (only(result).status, only(result).count) == (ProviderState.CACHED, 2)
+
+
+def test_failure_with_a_cache_the_pushdown_empties_still_falls_back_to_the_cache(
+    fake: FakeFactory, store: Store, clock: Clock
+) -> None:
+    cls = fake("fake", result=TWO)
+    collector = make_collector(store, clock, ttl=300)
+    collector.collect(["fake"])
+    clock.advance(600)
+    cls.result = ProviderHTTPError("fake", 503, "fake: HTTP 503 Service Unavailable")
+
+    result = collector.collect(["fake"], pushdown=pushdown(Query(gpus=["a10"])))
+
+    status = only(result)
+    assert status.message == (
+        "fake: HTTP 503 Service Unavailable; showing cached offers from 10m ago"
+    )
+    assert (status.count, result.offers) == (2, [])
 
 
 def test_failure_without_cache_shows_catalog_rows(

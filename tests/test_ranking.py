@@ -22,6 +22,7 @@ from gpubroker.ranking import (
     Ranking,
     criteria,
     parse_weights,
+    place,
     rank,
     resolve_ranking,
     resolve_weights,
@@ -700,3 +701,24 @@ def test_pareto_front_columns_matches_rows_and_checks_shapes() -> None:
         pareto_front_columns([[1.0, 2.0], [1.0]], [True, True])
     with pytest.raises(ValueError, match="one value per criterion"):
         pareto_front([[1.0, 2.0], [1.0]], [True, True])
+
+
+# --------------------------------------------------------------------------------------------
+# place(): rank's work on light rows
+# --------------------------------------------------------------------------------------------
+
+
+def test_place_is_rank_without_the_models() -> None:
+    spot = Offer.model_validate({**offer("spot", price=0.3).model_dump(), "spot": True})
+    offers = [*CLEAR, offer("twin", gpu="RTX4090", price=0.40), offer("x8", count=8, price=20),
+              spot]  # fmt: skip
+    for preset in PRESETS:
+        for counted in (False, True):
+            ranking = resolve_ranking(preset, counted=counted)
+            placed = place(offers, ranking, explain=True, hours=3)
+            assert [row.to_model() for row in placed] == rank(
+                offers, ranking, explain=True, hours=3
+            )
+            assert [row.rank for row in placed] == list(range(1, len(offers) + 1))
+            if ranking.spot_last:
+                assert placed[-1].id == spot.id

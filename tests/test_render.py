@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gpubroker import render
 from gpubroker.settings import OutputFormat
@@ -85,3 +91,88 @@ def test_tty_table_prints_markup_in_cells_literally() -> None:
     out = FakeTTY()
     render.write_data([{"a": "x[/bold] [red]y"}], OutputFormat.TABLE, out=out)
     assert "x[/bold] [red]y" in out.getvalue()
+
+
+# --- streaming data formats -------------------------------------------------------------------
+
+json_rows = st.lists(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=6,
+        ),
+        max_size=5,
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=json_rows)
+def test_property_streamed_json_array_is_json_dumps_of_the_list(
+    rows: list[dict[str, object]],
+) -> None:
+    out = io.StringIO()
+    render.write_json_array(iter(rows), out)
+    assert out.getvalue() == json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+class Recorder(io.StringIO):
+    """Counts how many rows the generator had produced at each write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.produced = 0
+        self.at_writes: list[int] = []
+
+    def write(self, s: str) -> int:
+        self.at_writes.append(self.produced)
+        return super().write(s)
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.CSV])
+def test_data_formats_write_rows_as_they_are_produced(fmt: OutputFormat) -> None:
+    out = Recorder()
+
+    def rows() -> Iterator[dict[str, int]]:
+        for i in range(2000):
+            out.produced += 1
+            yield {"i": i}
+
+    render.write_data(rows(), fmt, columns=["i"], out=out)
+    assert out.produced == 2000
+    # the first write happens long before the last row exists
+    assert out.at_writes[0] < 1000
+    lines = out.getvalue().splitlines()
+    if fmt is OutputFormat.JSON:
+        assert json.loads(out.getvalue()) == [{"i": i} for i in range(2000)]
+    elif fmt is OutputFormat.JSONL:
+        assert [json.loads(line) for line in lines] == [{"i": i} for i in range(2000)]
+    else:
+        assert lines == ["i", *map(str, range(2000))]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        (OutputFormat.JSON, "[]\n"),
+        (OutputFormat.JSONL, ""),
+        (OutputFormat.CSV, "a,b\n"),
+        (OutputFormat.TSV, "a\tb\n"),
+    ],
+)
+def test_no_rows_from_a_generator(fmt: OutputFormat, expected: str) -> None:
+    out = io.StringIO()
+    render.write_data(iter([]), fmt, columns=["a", "b"], out=out)
+    assert out.getvalue() == expected
+
+
+def test_csv_takes_its_columns_from_the_first_streamed_row() -> None:
+    out = io.StringIO()
+    render.write_data(iter([{"x": 1, "y": None}, {"x": 2, "y": True}]), OutputFormat.CSV, out=out)
+    assert out.getvalue() == "x,y\n1,\n2,true\n"

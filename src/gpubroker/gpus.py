@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from gpubroker.errors import AmbiguousGPUError, UnknownGPUError
 
 if TYPE_CHECKING:
-    from gpubroker.models import Offer
+    from gpubroker.rows import OfferLike as Offer
 
 __all__ = [
     "GPUS",

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import math
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -24,6 +25,7 @@ from rich.text import Text
 
 from gpubroker.errors import UsageError
 from gpubroker.models import ProviderState, ProviderStatus, RankedOffer, SearchResult, Source
+from gpubroker.rows import OfferRow, RankedLike, RankedRow, RankedRows
 from gpubroker.settings import OutputFormat
 from gpubroker.textfmt import humanize_age, sparkline
 from gpubroker.textfmt import sanitize as sanitize  # re-exported for commands
@@ -89,7 +91,7 @@ def fetch_table_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 
 def write_data(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
     fmt: OutputFormat,
     *,
     columns: Sequence[str] | None = None,
@@ -104,6 +106,9 @@ def write_data(
 ) -> None:
     """Write rows in the requested format.
 
+    ``json``, ``jsonl``, ``csv`` and ``tsv`` are written row by row as ``rows`` yields them
+    (a generator is never held in memory whole); tables need every row first.
+
     Args:
         rows: the data (JSON-ready dicts: the contract for json/jsonl/csv/tsv).
         columns: columns for csv/tsv/table/markdown (default: keys of the first row).
@@ -117,23 +122,30 @@ def write_data(
             column is hidden.
     """
     stream = out or sys.stdout
-    cols = list(columns or (rows[0].keys() if rows else []))
     if fmt is OutputFormat.JSON:
-        payload = json_object if json_object is not None else list(rows)
-        stream.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        if json_object is not None:
+            stream.write(json.dumps(json_object, indent=2, ensure_ascii=False, default=str) + "\n")
+        else:
+            write_json_array(rows, stream)
         return
     if fmt is OutputFormat.JSONL:
-        for row in rows:
-            stream.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+        write = stream.write
+        for chunk in _chunks(rows):
+            write("".join([dumps(row) + "\n" for row in chunk]))
         return
     if fmt in (OutputFormat.CSV, OutputFormat.TSV):
+        first, rows = _peek(rows)
+        cols = list(columns or (first.keys() if first is not None else []))
         writer = csv.writer(
             stream, delimiter="," if fmt is OutputFormat.CSV else "\t", lineterminator="\n"
         )
         writer.writerow(cols)
-        for row in rows:
-            writer.writerow([_csv_cell(row.get(c)) for c in cols])
+        for chunk in _chunks(rows):
+            writer.writerows([[_csv_cell(row.get(c)) for c in cols] for row in chunk])
         return
+    rows = list(rows)
+    cols = list(columns or (rows[0].keys() if rows else []))
     cells = table_rows or [{c: cell_text(r.get(c)) for c in cols} for r in rows]
     names = {c: (headers or {}).get(c, c) for c in cols}
     if fmt is OutputFormat.TABLE and is_tty(stream):
@@ -167,6 +179,38 @@ def write_data(
         )
         + "\n"
     )
+
+
+def write_json_array(rows: Iterable[Any], stream: TextIO) -> None:
+    """Write ``rows`` as ``json.dumps(list(rows), indent=2, ...)`` would, item by item.
+
+    Byte for byte the same text (a test holds them equal): each item is dumped on its own
+    and indented one level, which is what the encoder does for items of a list.
+    """
+    encode = json.JSONEncoder(indent=2, ensure_ascii=False, default=str).encode
+    separator = "[\n  "
+    for chunk in _chunks(rows):
+        parts = []
+        for row in chunk:
+            parts.append(separator)
+            parts.append(encode(row).replace("\n", "\n  "))
+            separator = ",\n  "
+        stream.write("".join(parts))
+    stream.write("[]\n" if separator == "[\n  " else "\n]\n")
+
+
+def _chunks(rows: Iterable[Any], size: int = 512) -> Iterator[list[Any]]:
+    """``rows`` in lists of ``size``: fewer, larger writes than one per row."""
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _peek(rows: Iterable[Any]) -> tuple[Any, Iterable[Any]]:
+    """The first row (None when there is none) and every row, the first included."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    return first, iterator if first is None else itertools.chain([first], iterator)
 
 
 _NUMERIC = re.compile(r"^[-+]?[\d,]*\.?\d*\*?$")
@@ -297,7 +341,7 @@ def parse_fields(text: str | None, valid: Sequence[str]) -> list[str] | None:
     return fields
 
 
-def source_label(offer: RankedOffer, now: datetime) -> str:
+def source_label(offer: RankedLike, now: datetime) -> str:
     if offer.source is Source.CATALOG:
         return f"catalog {offer.observed_at:%Y-%m}" + (" stale" if offer.stale else "")
     if offer.source is Source.CACHE:
@@ -321,8 +365,8 @@ def _total(value: float | None) -> str:
 OFFER_KEY_COLUMNS = ["rank", "gpu_model", "gpu_count", "price_per_hour_usd", "short_id"]
 
 
-def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> dict[str, str]:
-    formatters: dict[str, Callable[[RankedOffer], str]] = {
+def offer_cells(offer: RankedLike, columns: Sequence[str], now: datetime) -> dict[str, str]:
+    formatters: dict[str, Callable[[RankedLike], str]] = {
         "score": lambda o: f"{o.score:.4f}",
         "rank": lambda o: f"{o.rank}{'*' if o.pareto_optimal else ''}",
         "price_per_hour_usd": lambda o: money(o.price_per_hour_usd),
@@ -346,14 +390,46 @@ def offer_cells(offer: RankedOffer, columns: Sequence[str], now: datetime) -> di
     return cells
 
 
-def separates(offers: Sequence[RankedOffer], criterion: str) -> bool:
+def separates(offers: Sequence[RankedLike], criterion: str) -> bool:
     """Whether a criterion's contribution differs between the offers shown (else: no column)."""
     values = {(o.contributions or {}).get(criterion) for o in offers}
     return len(values) > 1 or (len(offers) == 1 and values != {0.0})
 
 
+def offer_json(offer: RankedLike) -> dict[str, Any]:
+    """A ranked offer as the JSON contract has it: ``RankedOffer.model_dump(mode="json")``."""
+    if isinstance(offer, RankedRow):
+        return offer.json_dict()
+    if isinstance(offer, RankedOffer):
+        return offer.model_dump(mode="json")
+    raise TypeError(f"not a ranked offer: {type(offer).__name__}")
+
+
+_encode_jsonl = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def offer_jsonl(offer: RankedLike) -> str:
+    """One ``--format jsonl`` line: ``json.dumps(offer_json(offer), ensure_ascii=False)``.
+
+    A cached row's extras are spliced in as stored (they are kept in exactly that encoding),
+    which saves decoding and re-encoding them; a test holds the two equal, byte for byte.
+    """
+    if isinstance(offer, RankedRow) and isinstance(offer.offer, OfferRow):
+        head = _encode_jsonl(offer.offer.json_head())
+        tail = _encode_jsonl(offer.ranking_dict())
+        return f'{head[:-1]}, "extras": {offer.offer.extras_json}, {tail[1:]}\n'
+    return _encode_jsonl(offer_json(offer)) + "\n"
+
+
+def write_lines(lines: Iterable[str], out: TextIO | None = None) -> None:
+    """Write text lines as they come, a few hundred per write."""
+    stream = out or sys.stdout
+    for chunk in _chunks(lines):
+        stream.write("".join(chunk))
+
+
 def render_offers(
-    offers: Sequence[RankedOffer],
+    offers: Sequence[RankedLike],
     fmt: OutputFormat,
     *,
     fields: Sequence[str] | None = None,
@@ -363,12 +439,20 @@ def render_offers(
     out: TextIO | None = None,
     no_color: bool = False,
 ) -> None:
-    """Render ranked offers: the full model in data formats, a readable table otherwise."""
+    """Render ranked offers (`RankedOffer` models or `RankedRow` s): the full model in data
+    formats, streamed row by row; a readable table otherwise."""
     moment = now or datetime.now(UTC)
     data_columns = list(fields) if fields else OFFER_FIELDS
-    rows = [o.model_dump(mode="json", include=set(data_columns)) for o in offers]
-    rows = [{c: row.get(c) for c in data_columns} for row in rows]
+    if fmt is OutputFormat.JSONL and not fields:
+        write_lines(map(offer_jsonl, offers), out)
+        return
     if fmt not in (OutputFormat.TABLE, OutputFormat.MARKDOWN):
+        if fields:
+            rows: Iterable[dict[str, Any]] = (
+                {c: data.get(c) for c in data_columns} for data in map(offer_json, offers)
+            )
+        else:
+            rows = map(offer_json, offers)
         write_data(rows, fmt, columns=data_columns, out=out)
         return
     columns = list(fields) if fields else list(DEFAULT_OFFER_COLUMNS)
@@ -390,7 +474,7 @@ def render_offers(
         cells = [offer_cells(o, columns, moment) for o in offers]
     droppable = [] if fields else DROPPABLE_OFFER_COLUMNS
     write_data(
-        rows,
+        [],
         fmt,
         columns=columns,
         headers=headers,
@@ -458,7 +542,7 @@ def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
     return lines
 
 
-def result_note_lines(result: SearchResult) -> list[str]:
+def result_note_lines(result: SearchResult | RankedRows) -> list[str]:
     """Query notes, then stale prices shown, then the per-provider lines (`status_lines`)."""
     lines = [f"note: {note}" for note in result.notes]
     stale = sum(1 for o in result.offers if o.stale)
@@ -470,7 +554,21 @@ def result_note_lines(result: SearchResult) -> list[str]:
     return lines + status_lines(result.statuses)
 
 
-def render_result_notes(result: SearchResult, console: Console) -> None:
+def write_notes(lines: Sequence[str], console: Callable[[], Console]) -> None:
+    """Notes and warnings for stderr: through rich on a terminal, as plain lines elsewhere
+    (rich adds nothing there; markup and emoji codes are never interpreted either way)."""
+    if not lines:
+        return
+    if is_tty(sys.stderr):
+        err = console()
+        for line in lines:
+            err.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return
+    sys.stderr.write("".join(f"{line}\n" for line in lines))
+    sys.stderr.flush()
+
+
+def render_result_notes(result: SearchResult | RankedRows, console: Console) -> None:
     for line in result_note_lines(result):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 

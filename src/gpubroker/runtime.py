@@ -15,17 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from gpubroker import settings as settings_mod
 from gpubroker.settings import Settings
 
 if TYPE_CHECKING:
+    import httpx
+
     from gpubroker.providers.base import Provider, TokenCache
     from gpubroker.store import Store
 
 Clock = Callable[[], datetime]
-HttpClientFactory = Callable[[], httpx.Client]
+HttpClientFactory = Callable[[], "httpx.Client"]
 ProviderFactory = Callable[[type["Provider"], dict[str, str]], "Provider"]
 #: ``(service_name, region_name or None) -> boto3 client``
 AwsClientFactory = Callable[[str, str | None], Any]

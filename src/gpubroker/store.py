@@ -13,20 +13,27 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import math
 import sqlite3
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gpubroker.errors import RefusedError, StoreError
-from gpubroker.models import Offer, ProviderStatus, Source
+from gpubroker.models import Offer, ProviderStatus
+from gpubroker.rows import OFFER_FIELDS, OfferRow, from_db_rows
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+    from gpubroker.ranking.filters import Pushdown
+
+_log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 BUSY_TIMEOUT_MS = 30_000
@@ -102,6 +109,92 @@ def m003_price_history(db: Database) -> None:
 def m004_fetch_skips(db: Database) -> None:
     """Rows a provider returned that did not become offers, by reason (JSON)."""
     db.table("fetches").add_column("skipped", str)
+
+
+#: The typed offers cache (m005): one column per `Offer` field, in `OFFER_FIELDS` order,
+#: ``extras`` as JSON text, then ``fetched_at`` (when the listing was saved).
+_OFFERS_TYPED_DDL = """
+CREATE TABLE {name} (
+    id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    instance_type TEXT,
+    gpu_model TEXT NOT NULL,
+    gpu_name_raw TEXT NOT NULL,
+    gpu_count INTEGER NOT NULL,
+    gpu_memory_gib REAL,
+    vcpus REAL,
+    ram_gib REAL,
+    disk_gib REAL,
+    price_per_hour_usd REAL NOT NULL,
+    price_per_gpu_hour_usd REAL NOT NULL,
+    spot INTEGER NOT NULL,
+    region TEXT,
+    country TEXT,
+    availability TEXT NOT NULL,
+    reliability REAL,
+    cuda_version TEXT,
+    observed_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_url TEXT,
+    extras TEXT NOT NULL,
+    fetched_at TEXT NOT NULL
+)
+"""
+#: What a cache read selects: `OfferRow`'s layout (``source`` is not read: always "cache").
+_OFFERS_SELECT = ", ".join("NULL" if name == "source" else name for name in OFFER_FIELDS)
+_OFFERS_INSERT = (
+    f"INSERT OR REPLACE INTO offers ({', '.join(OFFER_FIELDS)}, fetched_at)"
+    f" VALUES ({', '.join('?' for _ in OFFER_FIELDS)}, ?)"
+)
+#: Every cache read names its provider, so every index starts with it.
+_OFFERS_INDEXES = {
+    "idx_offers_provider_fetched": "provider, fetched_at",
+    "idx_offers_provider_gpu": "provider, gpu_model, gpu_count",
+    "idx_offers_provider_price": "provider, price_per_hour_usd",
+    "idx_offers_provider_price_per_gpu": "provider, price_per_gpu_hour_usd",
+}
+
+
+@migration
+def m005_offers_typed(db: Database) -> None:
+    """The offers cache as typed columns (was: one JSON ``data`` column), with indexes.
+
+    Every old row is converted: its JSON was written by ``Offer.model_dump_json``, so each
+    key maps to its column unchanged (``observed_at`` keeps the model's JSON text). A row
+    whose JSON cannot be decoded into an offer could never be read back and is dropped.
+    """
+    conn = db.conn
+    conn.execute(_OFFERS_TYPED_DDL.format(name="offers_typed"))
+    old = conn.execute("SELECT id, provider, data, fetched_at FROM offers")
+    conn.executemany(
+        f"INSERT OR REPLACE INTO offers_typed VALUES ({', '.join('?' * 23)})",
+        (row for row in map(_m005_row, old) if row is not None),
+    )
+    conn.execute("DROP TABLE offers")
+    conn.execute("ALTER TABLE offers_typed RENAME TO offers")
+    for name, columns in _OFFERS_INDEXES.items():
+        conn.execute(f"CREATE INDEX {name} ON offers ({columns})")
+
+
+def _m005_row(old: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    offer_id, provider, data, fetched_at = old
+    try:
+        d = json.loads(data)
+        extras = d.get("extras") or {}
+        if not isinstance(extras, dict):
+            raise TypeError("extras is not an object")
+        return (
+            d["id"], d.get("provider") or provider, d.get("instance_type"), d["gpu_model"],
+            d["gpu_name_raw"], int(d["gpu_count"]), d.get("gpu_memory_gib"), d.get("vcpus"),
+            d.get("ram_gib"), d.get("disk_gib"), float(d["price_per_hour_usd"]),
+            float(d["price_per_gpu_hour_usd"]), int(bool(d.get("spot"))), d.get("region"),
+            d.get("country"), d.get("availability") or "unknown", d.get("reliability"),
+            d.get("cuda_version"), d["observed_at"], d.get("source") or "live",
+            d.get("source_url"), json.dumps(extras, ensure_ascii=False), fetched_at,
+        )  # fmt: skip
+    except (ValueError, TypeError, KeyError, AttributeError):
+        _log.warning("m005: dropped cached offer %r: its JSON is not an offer", offer_id)
+        return None
 
 
 @migration
@@ -288,14 +381,170 @@ def _parse_iso(text: str) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class CachedOffers:
-    """A provider's cached offers and when they were fetched."""
+    """A provider's cached offers and when they were fetched.
+
+    Attributes:
+        offers: the cached offers that passed the read's push-down filters (all of them
+            when the read had none), marked ``source=cache``.
+        total: every offer cached for the provider, filtered or not.
+    """
 
     provider: str
     fetched_at: datetime
-    offers: list[Offer]
+    offers: list[OfferRow]
+    total: int = 0
 
     def age_s(self, now: datetime) -> float:
         return max(0.0, (now - self.fetched_at).total_seconds())
+
+
+class _OfferWriter:
+    """Serialises offers into `_OFFERS_INSERT` values, as ``Offer.model_dump_json`` would.
+
+    Non-finite numbers become NULL, ``observed_at`` is the model's JSON text and the extras
+    hold the values of the model's JSON: what the JSON cache of earlier versions held, so a
+    cached offer reads back as it did then.
+    """
+
+    def __init__(self, fetched_at: str) -> None:
+        from pydantic import TypeAdapter
+
+        self.fetched_at = fetched_at
+        self._datetime_json = TypeAdapter(datetime).dump_json
+        self._extras_json = TypeAdapter(dict[str, Any]).dump_json
+        self._stamps: dict[datetime, str] = {}
+
+    def stamp(self, moment: datetime) -> str:
+        text = self._stamps.get(moment)
+        if text is None:
+            text = self._stamps[moment] = self._datetime_json(moment).decode()[1:-1]
+        return text
+
+    def extras(self, extras: dict[str, Any]) -> str:
+        """The extras as ``json.dumps`` writes them (what `OfferRow.extras_json` promises),
+        of the values the model's JSON holds (pydantic turns NaN into null, dates into
+        text...)."""
+        if not extras:
+            return "{}"
+        if _plain_json(extras):  # the model's JSON holds these values unchanged
+            text = json.dumps(extras, ensure_ascii=False)
+            if text.isascii() or _text(text) is text:  # (no lone surrogate in it)
+                return text
+        from pydantic_core import PydanticSerializationError
+
+        try:
+            canonical = self._extras_json(extras)
+        except PydanticSerializationError:  # e.g. a lone surrogate: not valid UTF-8
+            canonical = self._extras_json(_clean_text(extras))
+        return json.dumps(json.loads(canonical), ensure_ascii=False)
+
+    def rows(self, offers: Iterable[Offer], provider: str) -> Iterator[tuple[Any, ...]]:
+        """The values of each offer, one at a time; an offer SQLite cannot hold (a GPU count
+        beyond 64 bits) is left out and logged."""
+        for o in offers:
+            if not -(2**63) <= o.gpu_count < 2**63:
+                _log.warning("%s: not cached: gpu_count %d is out of range", o.id, o.gpu_count)
+                continue
+            yield self.values(o, provider)
+
+    def values(self, o: Offer, provider: str) -> tuple[Any, ...]:
+        return (
+            _text(o.id), provider, _text(o.instance_type), _text(o.gpu_model),
+            _text(o.gpu_name_raw), o.gpu_count, _finite(o.gpu_memory_gib), _finite(o.vcpus),
+            _finite(o.ram_gib), _finite(o.disk_gib), o.price_per_hour_usd,
+            o.price_per_gpu_hour_usd, int(o.spot), _text(o.region), _text(o.country),
+            o.availability.value, _finite(o.reliability), _text(o.cuda_version),
+            self.stamp(o.observed_at), o.source.value, _text(o.source_url),
+            self.extras(o.extras), self.fetched_at,
+        )  # fmt: skip
+
+
+def _plain_json(value: Any) -> bool:
+    """True for values JSON holds as they are: str, int, finite float, bool, None, and lists
+    and str-keyed dicts of them (exact types: subclasses, NaN, dates... go through pydantic)."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain_json(v) for v in value)
+    if kind is float:
+        return math.isfinite(value)
+    return value is None or kind is str or kind is int or kind is bool
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
+
+
+def _text(value: str | None) -> str | None:
+    """Text SQLite can store: lone surrogates (not encodable as UTF-8) become U+FFFD."""
+    if value is None or value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+    return value
+
+
+def _clean_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_clean_text(k): _clean_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_text(v) for v in value]
+    return value
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _register_lower(conn: sqlite3.Connection) -> None:
+    # Python's lower(), not SQLite's ASCII-only one: the push-down must match at least
+    # what the query's predicate matches (``ranking.filters`` lower-cases with Python).
+    conn.create_function("py_lower", 1, _lower, deterministic=True)
+
+
+def _pushdown_sql(pushdown: Pushdown | None) -> tuple[str, list[Any]]:
+    """`` AND ...`` conditions (and their parameters) for the filters SQL can apply."""
+    if pushdown is None:
+        return "", []
+    terms: list[str] = []
+    params: list[Any] = []
+
+    def one_of(column: str, values: frozenset[str] | None, lower: bool = False) -> None:
+        if values is None:
+            return
+        expr = f"py_lower({column})" if lower else column
+        ordered = sorted(values)
+        terms.append(f"{expr} IN ({', '.join('?' for _ in ordered)})")
+        params.extend(ordered)
+
+    def compare(column: str, op: str, value: float | None) -> None:
+        if value is not None:
+            terms.append(f"{column} {op} ?")
+            params.append(value)
+
+    one_of("gpu_model", pushdown.gpu_models)
+    compare("gpu_count", ">=", pushdown.min_gpus)
+    compare("gpu_count", "<=", pushdown.max_gpus)
+    compare("price_per_hour_usd", "<=", pushdown.max_price_usd)
+    compare("price_per_gpu_hour_usd", "<=", pushdown.max_price_per_gpu_usd)
+    compare("gpu_memory_gib", ">=", pushdown.min_vram_gib)
+    compare("reliability", ">=", pushdown.min_reliability)
+    compare("vcpus", ">=", pushdown.min_vcpus)
+    compare("ram_gib", ">=", pushdown.min_ram_gib)
+    compare("disk_gib", ">=", pushdown.min_disk_gib)
+    if pushdown.spot is not None:
+        terms.append("spot = ?")
+        params.append(int(pushdown.spot))
+    if pushdown.available_only:
+        terms.append("availability != 'unavailable'")
+    one_of("region", pushdown.regions, lower=True)
+    one_of("country", pushdown.countries, lower=True)
+    return "".join(f" AND {t}" for t in terms), params
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -359,26 +608,44 @@ class Store:
     """
 
     def __init__(self, path: Path | str, *, now: Clock | None = None) -> None:
-        from sqlite_utils import Database
-
         self.path = path
         self.now: Clock = now or (lambda: datetime.now(UTC))
+        self._db: Database | None = None
         try:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if str(path) != ":memory:":
-                _enable_wal(conn)
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self.db = Database(conn)
-            self.migrate()
+                _enable_wal(self.conn)
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            if self._migrations_pending():
+                self.migrate()
         except sqlite3.Error as exc:
             raise StoreError(
                 f"cannot open database {path}: {exc}",
                 hint=f"it holds only a cache and price history: move {path} aside and retry",
             ) from None
 
+    @property
+    def db(self) -> Database:
+        """The sqlite-utils view of the connection (imported on first use: reads that only
+        need SQL, like a cache read, never load it)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn)
+        return self._db
+
+    def _migrations_pending(self) -> bool:
+        try:
+            done = {row[0] for row in self.conn.execute("SELECT name FROM _migrations")}
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return True
+            raise
+        return any(name not in done for name, _ in MIGRATIONS)
+
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -389,7 +656,7 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[Database]:
         """One write transaction holding the write lock from its start."""
-        conn = self.db.conn
+        conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -424,52 +691,54 @@ class Store:
 
     # --- offers cache ---------------------------------------------------------------
 
-    def save_offers(self, provider: str, offers: list[Offer], fetched_at: datetime) -> None:
-        """Replace a provider's cached offers atomically and append its price history."""
+    def save_offers(self, provider: str, offers: Sequence[Offer], fetched_at: datetime) -> None:
+        """Replace a provider's cached offers atomically and append its price history.
+
+        Rows are written as they are serialised (no intermediate list), one typed column per
+        offer field.
+        """
         stamp = _iso(fetched_at)
-        rows = [
-            {
-                "id": o.id,
-                "provider": provider,
-                "gpu_model": o.gpu_model,
-                "spot": int(o.spot),
-                "price_per_hour_usd": o.price_per_hour_usd,
-                "fetched_at": stamp,
-                "data": o.model_dump_json(),
-            }
-            for o in offers
-        ]
         history = [dict(row, observed_at=stamp) for row in summarize_prices(offers)]
+        writer = _OfferWriter(stamp)
         with self.write() as db:
-            db.table("offers").delete_where("provider = ?", [provider])
-            if rows:
-                db.table("offers").insert_all(rows, pk="id", replace=True)
+            db.conn.execute("DELETE FROM offers WHERE provider = ?", [provider])
+            db.conn.executemany(_OFFERS_INSERT, writer.rows(offers, provider))
             if history:
                 db.table("price_history").insert_all(history)
 
-    def cached_offers(self, provider: str) -> CachedOffers | None:
-        """The last offers saved for a provider, marked ``source=cache``."""
-        rows = list(self.db.table("offers").rows_where("provider = ?", [provider]))
-        if not rows:
+    def cached_offers(self, provider: str, pushdown: Pushdown | None = None) -> CachedOffers | None:
+        """The last offers saved for a provider, marked ``source=cache``.
+
+        Args:
+            provider: the provider's name.
+            pushdown: filters to apply in SQL (`gpubroker.ranking.filters.pushdown`): only
+                rows that may match are read. They are a hint: apply the query's predicate
+                to what comes back.
+
+        Returns:
+            None when the provider was never fetched successfully.
+        """
+        conn = self.conn
+        total, fetched = conn.execute(
+            "SELECT count(*), max(fetched_at) FROM offers WHERE provider = ?", [provider]
+        ).fetchone()
+        if not total:
             fetch = self.last_fetch(provider, ok_only=True)
             if fetch is None:
                 return None
-            return CachedOffers(provider, _parse_iso(fetch["started_at"]), [])
-        fetched_at = max(_parse_iso(r["fetched_at"]) for r in rows)
-        offers = []
-        for r in rows:
-            data = json.loads(r["data"])
-            data["source"] = Source.CACHE.value
-            offers.append(Offer.model_validate(data))
-        return CachedOffers(provider, fetched_at, offers)
+            return CachedOffers(provider, _parse_iso(fetch["started_at"]), [], 0)
+        where, params = _pushdown_sql(pushdown)
+        if pushdown is not None and (pushdown.regions or pushdown.countries):
+            _register_lower(conn)
+        cursor = conn.execute(
+            f"SELECT {_OFFERS_SELECT} FROM offers WHERE provider = ?{where}", [provider, *params]
+        )
+        return CachedOffers(provider, _parse_iso(fetched), from_db_rows(cursor), total)
 
     def get_offer(self, offer_id: str) -> Offer | None:
-        rows = list(self.db.table("offers").rows_where("id = ?", [offer_id], limit=1))
-        if not rows:
-            return None
-        data = json.loads(rows[0]["data"])
-        data["source"] = Source.CACHE.value
-        return Offer.model_validate(data)
+        cursor = self.conn.execute(f"SELECT {_OFFERS_SELECT} FROM offers WHERE id = ?", [offer_id])
+        rows = from_db_rows(cursor)
+        return rows[0].to_offer() if rows else None
 
     def offer_ids(self) -> list[str]:
         """Every cached offer id."""
@@ -494,14 +763,13 @@ class Store:
 
     def last_fetch(self, provider: str, *, ok_only: bool = False) -> dict[str, Any] | None:
         where = "provider = ?" + (" and status = 'ok'" if ok_only else "")
-        rows = list(
-            self.db.table("fetches").rows_where(
-                where, [provider], order_by="started_at desc", limit=1
-            )
+        cursor = self.conn.execute(
+            f"SELECT * FROM fetches WHERE {where} ORDER BY started_at DESC LIMIT 1", [provider]
         )
-        if not rows:
+        values = cursor.fetchone()
+        if values is None:
             return None
-        row = dict(rows[0])
+        row = dict(zip([c[0] for c in cursor.description], values, strict=True))
         try:
             skipped = json.loads(row.get("skipped") or "{}")
         except ValueError:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,27 @@ def test_get_provider() -> None:
         get_provider("nosuch")
     assert info.value.exit_code == 2
     assert "vastai" in str(info.value)
+
+
+def test_registry_table_names_every_provider_without_importing_it() -> None:
+    from gpubroker.providers import REGISTRY, provider_names
+
+    assert list(REGISTRY) == list(PROVIDERS)
+    assert provider_names() == list(PROVIDERS)
+    for name, (module, cls_name) in REGISTRY.items():
+        assert PROVIDERS[name].__module__ == f"gpubroker.providers.{module}"
+        assert PROVIDERS[name].__name__ == cls_name
+
+
+def test_catalog_and_base_load_no_provider_module_and_no_http_client() -> None:
+    code = (
+        "import sys, json\n"
+        "from gpubroker.providers import provider_names\n"
+        "from gpubroker.providers.catalog import load_catalog\n"
+        "assert load_catalog() and provider_names()\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('httpx', "
+        "'gpubroker.providers.')))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["gpubroker.providers.base", "gpubroker.providers.catalog"]

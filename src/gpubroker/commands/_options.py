@@ -129,13 +129,20 @@ def stderr_is_tty() -> bool:
 
 
 @contextlib.contextmanager
-def progress(err: Console, label: str) -> Iterator[Callable[[ProviderStatus], None] | None]:
-    """A spinner on stderr, only when stderr is a terminal, counting providers as they answer."""
+def progress(
+    err: Console | Callable[[], Console], label: str
+) -> Iterator[Callable[[ProviderStatus], None] | None]:
+    """A spinner on stderr, only when stderr is a terminal, counting providers as they answer.
+
+    ``err`` is the console, or what makes it (`AppState.err`): off a terminal, a factory
+    is never called, so rich is never loaded.
+    """
     if not stderr_is_tty():
         yield None
         return
+    console = err if hasattr(err, "status") else err()
     done: list[str] = []
-    with err.status(f"{label}…") as spinner:
+    with console.status(f"{label}…") as spinner:
 
         def update(status: ProviderStatus) -> None:
             done.append(status.provider)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,11 +14,12 @@ if TYPE_CHECKING:
     from gpubroker.models import SearchResult
 
 
-def print_notes(ctx: typer.Context, result: SearchResult) -> None:
+def print_notes(ctx: typer.Context, result: SearchResult | Any) -> None:
+    """The result's notes and provider warnings on stderr (a `SearchResult`, or the
+    light rows of ``broker.offers.rows``)."""
     from gpubroker import render
 
-    err = o.state(ctx).err()
-    render.render_result_notes(result, err)
+    render.write_notes(render.result_note_lines(result), o.state(ctx).err)
 
 
 @o.search_options
@@ -67,8 +68,9 @@ def browse(
     # Validate presentation flags before any network traffic.
     valid = broker.offers.group_columns(group_by) if group_by else render.OFFER_FIELDS
     columns = render.parse_fields(fields, valid)
-    with o.progress(st.err(), "asking providers") as update:
-        result = broker.search(
+    with o.progress(st.err, "asking providers") as update:
+        # Light rows, not models: `--limit 0` over 50,000 cached offers streams in seconds.
+        result = broker.offers.rows(
             query, preset=search.optimize, weights=search.weights or None,
             explain=explain, hours=hours, sort=sort,
             limit=None if group_by else (broker.settings.limit if limit is None else limit),

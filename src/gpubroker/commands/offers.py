@@ -32,7 +32,7 @@ def refresh(
 
     st = o.state(ctx)
     broker = st.broker()
-    with o.progress(st.err(), "fetching offers") as update:
+    with o.progress(st.err, "fetching offers") as update:
         statuses = broker.refresh(provider, on_progress=update)
     rows = [s.model_dump(mode="json") for s in statuses]
     render.write_data(

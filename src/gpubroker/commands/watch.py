@@ -41,7 +41,9 @@ def watch(
     notify_sms: Annotated[
         str | None, typer.Option("--notify-sms", help="Alert this E.164 number via AWS SNS.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Offers to print.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, help="Offers to print (0: every offer).")
+    ] = 20,
     fmt: o.FormatOpt = None,
     as_json: o.JsonOpt = False,
     *,

@@ -21,8 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-
-import httpx
+from typing import TYPE_CHECKING
 
 from gpubroker import credentials
 from gpubroker.errors import (
@@ -34,16 +33,21 @@ from gpubroker.errors import (
     UnknownProviderError,
 )
 from gpubroker.models import Offer, ProviderState, ProviderStatus
-from gpubroker.providers import PROVIDERS
+from gpubroker.providers import provider_names
 from gpubroker.providers.base import FetchResult, Provider
 from gpubroker.providers.catalog import catalog_providers, load_catalog
+from gpubroker.ranking.filters import Pushdown
 from gpubroker.remote import redact_known
+from gpubroker.rows import OfferLike
 from gpubroker.settings import Settings
 from gpubroker.store import CachedOffers, Store
 from gpubroker.textfmt import humanize_age
 
+if TYPE_CHECKING:
+    import httpx
+
 ProviderFactory = Callable[[type[Provider], dict[str, str]], Provider]
-ClientFactory = Callable[[], httpx.Client]
+ClientFactory = Callable[[], "httpx.Client"]
 
 
 class Mode(StrEnum):
@@ -54,7 +58,7 @@ class Mode(StrEnum):
 
 def known_providers() -> list[str]:
     """Every provider name: registered live providers plus catalog-only ones."""
-    return sorted(set(PROVIDERS) | set(catalog_providers()))
+    return sorted(set(provider_names()) | set(catalog_providers()))
 
 
 def select_providers(names: Sequence[str] | None) -> list[str]:
@@ -75,7 +79,10 @@ def select_providers(names: Sequence[str] | None) -> list[str]:
 
 @dataclass
 class Collected:
-    offers: list[Offer] = field(default_factory=list)
+    """Offers from every provider (live and catalog `Offer` s, cached `OfferRow` s) and
+    one status per provider."""
+
+    offers: list[OfferLike] = field(default_factory=list)
     statuses: list[ProviderStatus] = field(default_factory=list)
 
 
@@ -122,6 +129,7 @@ class OfferCollector:
         self.client_factory = client_factory
         self.provider_factory = provider_factory
         self._cache_reads: dict[str, CachedOffers | None] = {}
+        self._pushdown: Pushdown | None = None
 
     # -- public ---------------------------------------------------------------------------
 
@@ -131,15 +139,26 @@ class OfferCollector:
         *,
         mode: Mode = Mode.AUTO,
         on_progress: Callable[[ProviderStatus], None] | None = None,
+        pushdown: Pushdown | None = None,
     ) -> Collected:
+        """Offers of every named provider, from the freshest source that works.
+
+        Args:
+            providers: provider names (default: all).
+            mode: cache within its TTL (auto), always live (fresh), or never live (offline).
+            on_progress: called with each live provider's status as it answers.
+            pushdown: filters the cache read applies in SQL (a hint: cached rows that
+                cannot match are not read; statuses still count every cached offer).
+        """
         names = select_providers(providers)
         self._cache_reads = {}
+        self._pushdown = pushdown
         result = Collected()
         to_fetch: list[tuple[str, Provider]] = []
         now = self.now()
+        live = set(provider_names())
         for name in names:
-            cls = PROVIDERS.get(name)
-            if cls is None:  # catalog-only provider
+            if name not in live:  # catalog-only provider
                 self._add_catalog(result, name)
                 continue
             cached = self._cached(name) if mode is not Mode.FRESH else None
@@ -150,13 +169,16 @@ class OfferCollector:
                     if age > self.settings.cache_ttl_s:
                         state = ProviderState.STALE
                     self._add(
-                        result, name, cached.offers, state, age_s=age,
+                        result, name, cached.offers, state, age_s=age, count=cached.total,
                         skipped=self._skipped_behind_cache(name),
                     )  # fmt: skip
                     continue
             if mode is Mode.OFFLINE:
                 self._add_catalog(result, name)
                 continue
+            from gpubroker.providers import PROVIDERS  # the classes: only to go live
+
+            cls = PROVIDERS[name]
             try:
                 creds = credentials.resolve(cls)
             except MissingCredentialsError as exc:
@@ -175,9 +197,10 @@ class OfferCollector:
         self,
         result: Collected,
         name: str,
-        offers: list[Offer],
+        offers: Sequence[OfferLike],
         state: ProviderState,
         *,
+        count: int | None = None,
         age_s: float | None = None,
         latency_ms: float | None = None,
         message: str | None = None,
@@ -189,7 +212,7 @@ class OfferCollector:
             ProviderStatus(
                 provider=name,
                 status=state,
-                count=len(offers),
+                count=len(offers) if count is None else count,
                 age_s=round(age_s, 1) if age_s is not None else None,
                 latency_ms=round(latency_ms, 1) if latency_ms is not None else None,
                 message=message,
@@ -208,7 +231,7 @@ class OfferCollector:
         if self.store is None:
             return None
         if name not in self._cache_reads:
-            self._cache_reads[name] = self.store.cached_offers(name)
+            self._cache_reads[name] = self.store.cached_offers(name, self._pushdown)
         return self._cache_reads[name]
 
     def _catalog_age_s(self, offers: Sequence[Offer]) -> float | None:
@@ -234,7 +257,7 @@ class OfferCollector:
         """Record a failure, showing the stale cache or else the catalog in its place."""
         suffix = f" ({hint})" if hint else ""
         cached = self._cached(name)
-        if cached is not None and cached.offers:
+        if cached is not None and cached.total:
             cache_age = cached.age_s(self.now())
             note = f"{message}; showing cached offers from {humanize_age(cache_age)} ago{suffix}"
             self._add(
@@ -242,6 +265,7 @@ class OfferCollector:
                 name,
                 cached.offers,
                 state,
+                count=cached.total,
                 age_s=cache_age,
                 message=note,
                 latency_ms=latency_ms,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gpubroker import gpus
@@ -27,16 +28,31 @@ from gpubroker.models import (
 )
 from gpubroker.models import short_id as short_id_of
 from gpubroker.offers.collect import Mode, OfferCollector, known_providers, select_providers
-from gpubroker.providers import PROVIDERS
 from gpubroker.providers.catalog import load_catalog
-from gpubroker.ranking import compile_query, parse_weights, rank, resolve_ranking
+from gpubroker.ranking import compile_query, parse_weights, place, pushdown, resolve_ranking
 from gpubroker.ranking.filters import gpu_notes, is_stale, states_gpu_count
 from gpubroker.ranking.views import group_columns, group_offers, sort_offers
+from gpubroker.rows import OfferLike, OfferRow, RankedRow, RankedRows
 
 if TYPE_CHECKING:
     from gpubroker.runtime import Runtime
 
 Progress = Callable[[ProviderStatus], None]
+
+
+def _mark_stale(rows: Sequence[RankedRow], now: datetime) -> None:
+    """Flag rows whose price is older than `ranking.filters.STALE_AFTER` (a listing shares
+    its timestamps: each distinct one is read once)."""
+    seen: dict[str, bool] = {}
+    for row in rows:
+        offer = row.offer
+        if isinstance(offer, OfferRow):
+            key = offer.observed_at_json
+            if key not in seen:
+                seen[key] = is_stale(offer, now)
+            row.stale = seen[key]
+        else:
+            row.stale = is_stale(offer, now)
 
 
 class OfferService:
@@ -108,6 +124,39 @@ class OfferService:
             NoProvidersAvailableError: every provider failed and nothing could be shown.
             UnavailableError: with ``strict``, when any provider failed.
         """
+        found = self.rows(
+            query, preset=preset, weights=weights, explain=explain, hours=hours, sort=sort,
+            limit=limit, fresh=fresh, offline=offline, strict=strict, on_progress=on_progress,
+        )  # fmt: skip
+        return SearchResult(
+            offers=[row.to_model() for row in found.offers],
+            statuses=found.statuses,
+            total_matched=found.total_matched,
+            criteria=found.criteria,
+            notes=found.notes,
+        )
+
+    def rows(
+        self,
+        query: Query | None = None,
+        *,
+        preset: str | None = None,
+        weights: Mapping[str, float] | str | None = None,
+        explain: bool = False,
+        hours: float | None = None,
+        sort: str | None = None,
+        limit: int | None = None,
+        fresh: bool = False,
+        offline: bool = False,
+        strict: bool = False,
+        on_progress: Progress | None = None,
+    ) -> RankedRows:
+        """`search`, with the offers left as light `RankedRow` objects (no pydantic models).
+
+        What the CLI streams: at 50,000 offers, building every `RankedOffer` would cost
+        seconds and hundreds of MiB. Same arguments, errors and ranking as `search`; each
+        row's ``json_dict()`` equals the model's ``model_dump(mode="json")``.
+        """
         query = query or Query()
         if hours is not None and hours <= 0:
             raise UsageError("hours must be positive", param="hours")
@@ -120,9 +169,13 @@ class OfferService:
         )
         now = self.runtime.now()
         predicate = compile_query(query, now=now)  # validate input before any network
+        if sort:
+            sort_offers([], sort)  # validate the field before any network
         providers = select_providers(query.providers or self.runtime.settings.providers)
         mode = self._mode(fresh, offline)
-        collected = self.collector().collect(providers, mode=mode, on_progress=on_progress)
+        collected = self.collector().collect(
+            providers, mode=mode, on_progress=on_progress, pushdown=pushdown(query)
+        )
         failed = [s for s in collected.statuses if s.failed]
         auth = (ProviderState.REJECTED, ProviderState.NO_CREDENTIALS)
         # Refused keys are an auth problem (exit 4), not an outage (exit 5).
@@ -148,12 +201,14 @@ class OfferService:
                 statuses=collected.statuses,
             )
         matched = [o for o in collected.offers if predicate(o)]
-        ranked = rank(matched, ranking, explain=explain, hours=hours)
+        collected.offers.clear()  # only the matches are kept
+        ranked = place(matched, ranking, explain=explain, hours=hours)
+        del matched
         if sort:
             ranked = sort_offers(ranked, sort)
         shown = ranked[:limit] if limit else ranked
-        shown = [o.model_copy(update={"stale": True}) if is_stale(o, now) else o for o in shown]
-        return SearchResult(
+        _mark_stale(shown, now)
+        return RankedRows(
             offers=shown,
             statuses=collected.statuses,
             total_matched=len(ranked),
@@ -161,9 +216,9 @@ class OfferService:
             notes=gpu_notes(query),
         )
 
-    def known_offers(self) -> list[Offer]:
-        """Every offer known without touching the network: per provider its cache (any age),
-        else its bundled catalog rows."""
+    def known_offers(self) -> list[OfferLike]:
+        """Every offer known without touching the network: per provider its cache (any age,
+        as light rows), else its bundled catalog rows."""
         return self.collector().collect(mode=Mode.OFFLINE).offers
 
     def refresh(
@@ -174,6 +229,8 @@ class OfferService:
         Raises:
             UsageError: none of the names is a live provider.
         """
+        from gpubroker.providers import PROVIDERS
+
         names = select_providers(providers)
         live = [n for n in names if n in PROVIDERS]
         if not live:
@@ -245,7 +302,7 @@ class OfferService:
         ]
 
     @staticmethod
-    def group(offers: Sequence[RankedOffer], by: str) -> list[dict[str, Any]]:
+    def group(offers: Sequence[RankedOffer | RankedRow], by: str) -> list[dict[str, Any]]:
         """One row per GPU model, provider or region (see `ranking.views.group_offers`)."""
         return group_offers(offers, by)
 
@@ -294,6 +351,7 @@ class OfferService:
     def provider_info(self) -> list[dict[str, Any]]:
         """Name, auth needs, credential source, last fetch and status for every provider."""
         from gpubroker import credentials
+        from gpubroker.providers import PROVIDERS
 
         store = self.runtime.store
         rows = []

@@ -23,9 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar, overload
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from gpubroker import gpus
 from gpubroker.errors import (
@@ -33,10 +31,12 @@ from gpubroker.errors import (
     ProviderResponseError,
     ProviderTimeoutError,
 )
-from gpubroker.http import DEADLINE_EXTENSION, IDEMPOTENT_EXTENSION
 from gpubroker.models import Availability, Offer, Source
-from gpubroker.remote import translate_errors
 from gpubroker.textfmt import sanitize
+
+if TYPE_CHECKING:
+    # Imported where used: the catalog and the cache need this module, not the network.
+    import httpx
 
 _log = logging.getLogger("gpubroker.providers")
 T = TypeVar("T")
@@ -245,6 +245,8 @@ class FetchSession:
         Args:
             idempotent: mark a POST as safe to retry (a search); GET and HEAD always are.
         """
+        from gpubroker.http import DEADLINE_EXTENSION, IDEMPOTENT_EXTENSION
+
         remaining = self.remaining_s()
         if remaining is not None and "timeout" not in kwargs:
             # Never let one request outlive the fetch's deadline.
@@ -467,6 +469,8 @@ class Provider:
         Raises:
             ProviderError: any remote failure; CredentialsError: missing or refused keys.
         """
+        from gpubroker.remote import translate_errors
+
         secrets = self.secret_values()
         session = FetchSession(client, self.name, deadline=deadline, secrets=secrets)
         with translate_errors(self.name, provider=True, secrets=secrets):

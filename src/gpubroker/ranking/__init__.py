@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from gpubroker.models import Offer, RankedOffer
+from gpubroker.models import RankedOffer
 from gpubroker.ranking.criteria import (
     CRITERIA,
     DEFAULT_PRESET,
@@ -12,19 +12,25 @@ from gpubroker.ranking.criteria import (
     Preset,
     Ranking,
     build_matrix,
-    pareto_front,
+    pareto_front_columns,
     parse_weights,
     resolve_ranking,
     resolve_weights,
 )
-from gpubroker.ranking.filters import compile_query, matches, parse_where, states_gpu_count
-from gpubroker.ranking.topsis import NEUTRAL_SCORE, topsis, topsis_full
-
-_OFFER_FIELDS = set(Offer.model_fields)
+from gpubroker.ranking.filters import (
+    Pushdown,
+    compile_query,
+    matches,
+    parse_where,
+    pushdown,
+    states_gpu_count,
+)
+from gpubroker.ranking.topsis import NEUTRAL_SCORE, topsis, topsis_columns
+from gpubroker.rows import OfferLike, RankedRow
 
 
 def rank(
-    offers: Sequence[Offer],
+    offers: Sequence[OfferLike],
     preset: str | Ranking | None = None,
     weights: Mapping[str, float] | None = None,
     *,
@@ -57,46 +63,59 @@ def rank(
         ranking = resolve_ranking(weights=weights) if weights else preset
     else:
         ranking = resolve_ranking(preset, weights)
+    return [row.to_model() for row in place(offers, ranking, explain=explain, hours=hours)]
+
+
+def place(
+    offers: Sequence[OfferLike],
+    ranking: Ranking,
+    *,
+    explain: bool = False,
+    hours: float | None = None,
+) -> list[RankedRow]:
+    """`rank`'s work without building models: each offer's place, best first.
+
+    Args:
+        offers: the candidates (already filtered): `Offer` models or cached `OfferRow` s.
+        ranking: resolved weights and ordering rules (`resolve_ranking`).
+        explain: attach each criterion's weighted position.
+        hours: attach ``total_cost_usd`` for that many hours.
+    """
     matrix = build_matrix(offers, ranking.weights)
     benefit = matrix.benefit
+    names = [c.name for c in matrix.criteria]
     if matrix.criteria:
-        result = topsis_full(matrix.rows, matrix.weights, benefit)
+        result = topsis_columns(matrix.columns, matrix.weights, benefit)
         scores = result.scores
+        front = pareto_front_columns(matrix.columns, benefit)
     else:
         result = None
         scores = [NEUTRAL_SCORE] * len(offers)
-    front = pareto_front(matrix.rows, benefit) if matrix.criteria else [True] * len(offers)
-
-    def tier(i: int) -> int:
-        return 1 if ranking.spot_last and offers[i].spot else 0
-
-    order = sorted(
-        range(len(offers)),
-        key=lambda i: (tier(i), -round(scores[i], 12), offers[i].price_per_hour_usd, offers[i].id),
-    )
-    ranked: list[RankedOffer] = []
+        front = [True] * len(offers)
+    del matrix
+    order_by = [[-round(s, 12) for s in scores], [o.price_per_hour_usd for o in offers],
+                [o.id for o in offers]]  # fmt: skip
+    if ranking.spot_last:  # every on-demand offer first
+        order_by.insert(0, [1 if o.spot else 0 for o in offers])
+    keys = list(zip(*order_by, strict=True))
+    order = sorted(range(len(offers)), key=keys.__getitem__)
+    del keys, order_by
+    ranked: list[RankedRow] = []
     for position, i in enumerate(order, start=1):
+        offer = offers[i]
         contributions: dict[str, float] | None = None
         if explain and result is not None:
             contributions = {}
-            for j, crit in enumerate(matrix.criteria):
+            for j, name in enumerate(names):
                 span = result.ideal[j] - result.anti_ideal[j]
+                value = result.weighted_columns[j][i]
                 # A criterion on which every offer is equal separates nobody: it gets 0.
-                share = 0.0 if span == 0 else (result.weighted[i][j] - result.anti_ideal[j]) / span
+                share = 0.0 if span == 0 else (value - result.anti_ideal[j]) / span
                 # max(0.0, ...) + 0.0 turns the -0.0 of a cost criterion's worst offer into 0.0
-                contributions[crit.name] = max(0.0, round(result.weights[j] * share, 6)) + 0.0
+                contributions[name] = max(0.0, round(result.weights[j] * share, 6)) + 0.0
+        total = round(offer.price_per_hour_usd * hours, 4) if hours is not None else None
         ranked.append(
-            RankedOffer(
-                # Only the Offer fields: ranking a RankedOffer again replaces its rank.
-                **offers[i].model_dump(include=_OFFER_FIELDS),
-                rank=position,
-                score=round(scores[i], 6),
-                pareto_optimal=front[i],
-                total_cost_usd=(
-                    round(offers[i].price_per_hour_usd * hours, 4) if hours is not None else None
-                ),
-                contributions=contributions,
-            )
+            RankedRow(offer, position, round(scores[i], 6), front[i], total, contributions)
         )
     return ranked
 
@@ -106,11 +125,14 @@ __all__ = [
     "DEFAULT_PRESET",
     "PRESETS",
     "Preset",
+    "Pushdown",
     "Ranking",
     "compile_query",
     "matches",
     "parse_weights",
     "parse_where",
+    "place",
+    "pushdown",
     "rank",
     "resolve_ranking",
     "resolve_weights",

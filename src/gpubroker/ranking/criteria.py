@@ -43,11 +43,13 @@ import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, cast
 
 from gpubroker import gpus
 from gpubroker.errors import UsageError
-from gpubroker.models import Availability, Offer
+from gpubroker.models import Availability
+from gpubroker.rows import OfferLike
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,7 @@ class Criterion:
 
     name: str
     benefit: bool
-    value: Callable[[Offer], float | None]
+    value: Callable[[OfferLike], float | None]
     description: str
     per_dollar: bool = False
 
@@ -77,37 +79,37 @@ AVAILABILITY_SCORES = {
 }
 
 
-def _spec(offer: Offer) -> gpus.GPUSpec | None:
+def _spec(offer: OfferLike) -> gpus.GPUSpec | None:
     return gpus.GPUS.get(offer.gpu_model)
 
 
-def tflops_per_gpu(offer: Offer) -> float | None:
+def tflops_per_gpu(offer: OfferLike) -> float | None:
     """Dense BF16/FP16/FP32 TFLOPS of one GPU of the offer, from the registry."""
     spec = _spec(offer)
     return gpus.tflops(spec) if spec else None
 
 
-def _total_tflops(offer: Offer) -> float | None:
+def _total_tflops(offer: OfferLike) -> float | None:
     per_gpu = tflops_per_gpu(offer)
     return per_gpu * offer.gpu_count if per_gpu is not None else None
 
 
-def _bandwidth_per_gpu(offer: Offer) -> float | None:
+def _bandwidth_per_gpu(offer: OfferLike) -> float | None:
     spec = _spec(offer)
     return None if spec is None else spec.bandwidth_gbps
 
 
-def _total_bandwidth(offer: Offer) -> float | None:
+def _total_bandwidth(offer: OfferLike) -> float | None:
     per_gpu = _bandwidth_per_gpu(offer)
     return None if per_gpu is None else per_gpu * offer.gpu_count
 
 
-def _tflops_per_usd(offer: Offer) -> float | None:
+def _tflops_per_usd(offer: OfferLike) -> float | None:
     per_gpu = tflops_per_gpu(offer)
     return None if per_gpu is None else per_gpu / offer.price_per_gpu_hour_usd
 
 
-def _vram_per_usd(offer: Offer) -> float | None:
+def _vram_per_usd(offer: OfferLike) -> float | None:
     memory = offer.gpu_memory_gib
     return None if memory is None else memory / offer.price_per_gpu_hour_usd
 
@@ -324,28 +326,44 @@ def resolve_weights(preset: str | None, weights: Mapping[str, float] | None) -> 
     return resolve_ranking(preset, weights).weights
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DecisionMatrix:
     """Imputed values for the active criteria, ready for TOPSIS.
 
     Attributes:
         criteria: the active criteria, in weight order.
         weights: their weights.
-        rows: one row per offer: imputed values, prices as ``1 / price`` (see `benefit`).
-        raw: the values before imputation and inversion (None = unknown).
+        columns: one list per active criterion, one value per offer: imputed values,
+            prices as ``1 / price`` (see `benefit`).
+        raw_columns: the values before imputation and inversion (None = unknown).
         dropped: criteria missing for every offer.
     """
 
     criteria: list[Criterion]
     weights: list[float]
-    rows: list[list[float]]
-    raw: list[list[float | None]]
+    columns: list[list[float]]
+    raw_columns: list[list[float | None]]
     dropped: list[str] = field(default_factory=list)
+    n_offers: int = 0
 
     @property
     def benefit(self) -> list[bool]:
         """Per column, larger is better: true of every benefit and of every inverted price."""
         return [c.benefit or c.per_dollar for c in self.criteria]
+
+    @cached_property
+    def rows(self) -> list[list[float]]:
+        """`columns` as one row per offer (built on first use)."""
+        if not self.columns:
+            return [[] for _ in range(self.n_offers)]
+        return [list(row) for row in zip(*self.columns, strict=True)]
+
+    @cached_property
+    def raw(self) -> list[list[float | None]]:
+        """`raw_columns` as one row per offer (built on first use)."""
+        if not self.raw_columns:
+            return [[] for _ in range(self.n_offers)]
+        return [list(row) for row in zip(*self.raw_columns, strict=True)]
 
 
 def _usable(crit: Criterion, value: float | None) -> bool:
@@ -354,7 +372,15 @@ def _usable(crit: Criterion, value: float | None) -> bool:
     return value > 0 if crit.per_dollar else True
 
 
-def build_matrix(offers: Sequence[Offer], weights: Mapping[str, float]) -> DecisionMatrix:
+def _all_usable(crit: Criterion, col: list[float | None]) -> bool:
+    """`_usable` for a whole column, in C: the usual case, so the slow path is rare."""
+    if None in col:
+        return False
+    values = cast(list[float], col)
+    return all(map(math.isfinite, values)) and (not crit.per_dollar or min(values, default=1) > 0)
+
+
+def build_matrix(offers: Sequence[OfferLike], weights: Mapping[str, float]) -> DecisionMatrix:
     """Evaluate criteria on offers, impute missing values, scale, drop all-missing criteria."""
     active: list[Criterion] = []
     active_w: list[float] = []
@@ -364,7 +390,7 @@ def build_matrix(offers: Sequence[Offer], weights: Mapping[str, float]) -> Decis
         if weight <= 0:
             continue
         crit = CRITERIA[name]
-        col = [crit.value(o) for o in offers]
+        col = list(map(crit.value, offers))
         if offers and not any(_usable(crit, v) for v in col):
             dropped.append(name)
             continue
@@ -373,13 +399,14 @@ def build_matrix(offers: Sequence[Offer], weights: Mapping[str, float]) -> Decis
         columns.append(col)
     scaled: list[list[float]] = []
     for crit, col in zip(active, columns, strict=True):
-        present = [float(v) for v in col if v is not None and _usable(crit, v)]
-        worst = (min(present) if crit.benefit else max(present)) if present else 0.0
-        filled = [float(v) if v is not None and _usable(crit, v) else worst for v in col]
+        if _all_usable(crit, col):
+            filled = list(map(float, col))  # type: ignore[arg-type]
+        else:
+            present = [float(v) for v in col if v is not None and _usable(crit, v)]
+            worst = (min(present) if crit.benefit else max(present)) if present else 0.0
+            filled = [float(v) if v is not None and _usable(crit, v) else worst for v in col]
         scaled.append([1.0 / v for v in filled] if crit.per_dollar else filled)
-    rows = [[scaled[j][i] for j in range(len(active))] for i in range(len(offers))]
-    raw = [[columns[j][i] for j in range(len(active))] for i in range(len(offers))]
-    return DecisionMatrix(active, active_w, rows, raw, dropped)
+    return DecisionMatrix(active, active_w, scaled, columns, dropped, len(offers))
 
 
 Point = tuple[float, ...]
@@ -394,10 +421,10 @@ def pareto_front(rows: Sequence[Sequence[float]], benefit: Sequence[bool]) -> li
     sorted lexicographically, best first, can only be dominated by points before them, so
     the maxima of the second half are filtered against those of the first half on the
     remaining criteria, splitting at a median per criterion, down to a sweep on the last
-    two. O(n log n) for up to three criteria, O(n log^(d-2) n) for d ≥ 4 in the worst case,
-    and less when criteria take few distinct values (GPU memory, TFLOPS and availability
-    do). Small subproblems are compared pairwise. The tests check it against a brute-force
-    oracle. Values must be finite.
+    two. O(n log n) for two criteria and O(n log^(d-1) n) for d ≥ 3 in the worst case; far
+    less when criteria take few distinct values (GPU memory, TFLOPS and availability do),
+    since `_prune` first drops what a sort and a sweep can. Small subproblems are compared
+    pairwise. The tests check it against a brute-force oracle. Values must be finite.
     """
     if not rows or not benefit:
         return [True] * len(rows)

@@ -38,10 +38,11 @@ from typing import Any
 
 from gpubroker import gpus
 from gpubroker.errors import QuerySyntaxError, UnknownGPUError, UsageError, clip
-from gpubroker.models import Offer, Query
+from gpubroker.models import Query
 from gpubroker.ranking.criteria import CRITERIA
+from gpubroker.rows import OfferLike
 
-Predicate = Callable[[Offer], bool]
+Predicate = Callable[[OfferLike], bool]
 
 MEMORY_UNITS = {"gib": 1.0, "gb": 1.0, "g": 1.0, "tib": 1024.0, "tb": 1024.0, "mib": 1 / 1024,
                 "mb": 1 / 1024}  # fmt: skip
@@ -50,11 +51,11 @@ MEMORY_UNITS = {"gib": 1.0, "gb": 1.0, "g": 1.0, "tib": 1024.0, "tb": 1024.0, "m
 @dataclass(frozen=True, slots=True)
 class Field:
     kind: str  # "number" | "memory" | "text" | "bool" | "gpu"
-    get: Callable[[Offer], Any]
+    get: Callable[[OfferLike], Any]
     help: str
 
 
-def _tflops(o: Offer) -> float | None:
+def _tflops(o: OfferLike) -> float | None:
     return CRITERIA["tflops"].value(o)
 
 
@@ -309,7 +310,7 @@ def _membership(
     if isinstance(values, tuple):
         low, high = values
 
-        def in_range(o: Offer) -> bool:
+        def in_range(o: OfferLike) -> bool:
             v = field.get(o)
             return v is not None and low <= v <= high
 
@@ -317,13 +318,13 @@ def _membership(
     if field.kind == "gpu":
         wanted_gpus: list[GpuMatch] = list(values)
 
-        def gpu_in(o: Offer) -> bool:
+        def gpu_in(o: OfferLike) -> bool:
             return any(m.matches(o) for m in wanted_gpus)
 
         return (lambda o: not gpu_in(o)) if negate else gpu_in
     wanted = set(values)
 
-    def member(o: Offer) -> bool:
+    def member(o: OfferLike) -> bool:
         v = field.get(o)
         if v is None:
             return False
@@ -350,7 +351,7 @@ def _compare(field: Field, op: str, value: Any, tok: Token) -> Predicate:
         )
     fn = _OPS[op]
 
-    def compare(o: Offer) -> bool:
+    def compare(o: OfferLike) -> bool:
         v = field.get(o)
         if v is None:
             return op == "!="
@@ -395,7 +396,7 @@ class GpuMatch:
     def known(self) -> bool:
         return self.raw_key is None
 
-    def matches(self, offer: Offer) -> bool:
+    def matches(self, offer: OfferLike) -> bool:
         if self.raw_key is None:
             return offer.gpu_model in self.models
         return gpu_name_key(offer.gpu_model) == self.raw_key
@@ -425,7 +426,7 @@ class GpuRequest:
     gpu: GpuMatch
     count: int | None = None
 
-    def matches(self, offer: Offer) -> bool:
+    def matches(self, offer: OfferLike) -> bool:
         return (self.count is None or offer.gpu_count == self.count) and self.gpu.matches(offer)
 
 
@@ -492,7 +493,7 @@ STALE_AFTER = timedelta(days=183)
 """A price observed longer ago than this (about six months) is stale."""
 
 
-def is_stale(offer: Offer, now: datetime) -> bool:
+def is_stale(offer: OfferLike, now: datetime) -> bool:
     """True when the offer's price was observed more than `STALE_AFTER` before ``now``."""
     return now - offer.observed_at > STALE_AFTER
 
@@ -548,24 +549,31 @@ def compile_query(query: Query, *, now: datetime | None = None) -> Predicate:
 
 
 def _at_least(
-    checks: list[Predicate], minimum: float | None, get: Callable[[Offer], float | None]
+    checks: list[Predicate], minimum: float | None, get: Callable[[OfferLike], float | None]
 ) -> None:
     if minimum is None:
         return
 
-    def check(o: Offer) -> bool:
+    def check(o: OfferLike) -> bool:
         v = get(o)
         return v is not None and v >= minimum
 
     checks.append(check)
 
 
-def _one_of(checks: list[Predicate], values: list[str], get: Callable[[Offer], str | None]) -> None:
-    wanted = {v.strip().lower() for item in values for v in item.split(",") if v.strip()}
+def _wanted(values: list[str]) -> frozenset[str]:
+    """Lower-cased names of a comma-list filter (``["us-east-1,EU-west-1"]``)."""
+    return frozenset(v.strip().lower() for item in values for v in item.split(",") if v.strip())
+
+
+def _one_of(
+    checks: list[Predicate], values: list[str], get: Callable[[OfferLike], str | None]
+) -> None:
+    wanted = _wanted(values)
     if not wanted:
         return
 
-    def check(o: Offer) -> bool:
+    def check(o: OfferLike) -> bool:
         v = get(o)
         return v is not None and v.lower() in wanted
 
@@ -604,6 +612,66 @@ def normalise_query(query: Query) -> Query:
     return query.model_copy(update=update) if update else query
 
 
-def matches(offer: Offer, query: Query) -> bool:
+def matches(offer: OfferLike, query: Query) -> bool:
     """True when the offer passes every filter of the query."""
     return compile_query(query)(offer)
+
+
+@dataclass(frozen=True, slots=True)
+class Pushdown:
+    """The filters of a `Query` that a cache read can apply before any row is built.
+
+    A hint, never the truth: the rows it keeps are a superset of the query's matches, and
+    `compile_query`'s predicate is applied to them afterwards. ``None`` means "no filter";
+    names are canonical GPU models, and lower-cased regions and countries (matched
+    case-insensitively, as the predicate does). The ``where`` expression is not pushed down.
+    """
+
+    gpu_models: frozenset[str] | None = None
+    min_gpus: int | None = None
+    max_gpus: int | None = None
+    min_vram_gib: float | None = None
+    max_price_usd: float | None = None
+    max_price_per_gpu_usd: float | None = None
+    min_reliability: float | None = None
+    min_vcpus: float | None = None
+    min_ram_gib: float | None = None
+    min_disk_gib: float | None = None
+    spot: bool | None = None
+    available_only: bool = False
+    regions: frozenset[str] | None = None
+    countries: frozenset[str] | None = None
+
+
+def pushdown(query: Query) -> Pushdown:
+    """The part of ``query`` a cache read can apply in SQL (see `Pushdown`).
+
+    GPU names go through the registry as `compile_query` resolves them; a name the registry
+    does not know matches offers by name, so a query with one pushes no GPU filter down.
+    ``max_age_days`` is left to the predicate.
+
+    Raises:
+        UsageError: what `compile_query` raises for the same query.
+    """
+    query = normalise_query(query)
+    gpu_models: frozenset[str] | None = None
+    if query.gpus:
+        requests = parse_gpu_requests(query.gpus)
+        if all(r.gpu.known for r in requests):
+            gpu_models = frozenset(m for r in requests for m in r.gpu.models)
+    return Pushdown(
+        gpu_models=gpu_models,
+        min_gpus=query.min_gpus,
+        max_gpus=query.max_gpus,
+        min_vram_gib=query.min_vram_gib,
+        max_price_usd=query.max_price_usd,
+        max_price_per_gpu_usd=query.max_price_per_gpu_usd,
+        min_reliability=query.min_reliability,
+        min_vcpus=query.min_vcpus,
+        min_ram_gib=query.min_ram_gib,
+        min_disk_gib=query.min_disk_gib,
+        spot=query.spot,
+        available_only=query.available_only,
+        regions=_wanted(query.regions) or None,
+        countries=_wanted(query.countries) or None,
+    )

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from gpubroker.errors import UsageError
-from gpubroker.models import RankedOffer
 from gpubroker.ranking.criteria import CRITERIA
+from gpubroker.rows import RankedLike
 from gpubroker.vocabulary import GROUP_BY, SORT_FIELDS
 
+R = TypeVar("R", bound=RankedLike)
 
-def _sort_value(offer: RankedOffer, name: str) -> Any:
-    getters: dict[str, Callable[[RankedOffer], Any]] = {
+
+def _sort_value(offer: RankedLike, name: str) -> Any:
+    getters: dict[str, Callable[[RankedLike], Any]] = {
         "rank": lambda o: o.rank,
         "score": lambda o: o.score,
         "price": lambda o: o.price_per_hour_usd,
@@ -33,7 +35,7 @@ def _sort_value(offer: RankedOffer, name: str) -> Any:
     return getters[name](offer)
 
 
-def sort_offers(offers: Sequence[RankedOffer], spec: str) -> list[RankedOffer]:
+def sort_offers(offers: Sequence[R], spec: str) -> list[R]:
     """Sort by a field (``-field`` for descending); missing values always last; stable."""
     descending = spec.startswith("-")
     name = spec.lstrip("-+").strip().lower()
@@ -58,18 +60,18 @@ def group_columns(by: str) -> list[str]:
     return [by, *GROUP_STATS]
 
 
-def group_offers(offers: Sequence[RankedOffer], by: str) -> list[dict[str, Any]]:
+def group_offers(offers: Sequence[RankedLike], by: str) -> list[dict[str, Any]]:
     """One row per group: count, min/median price per GPU-hour, and the best-ranked offer.
 
     ``offers`` must be in rank order; groups come out best-first.
     """
     group_columns(by)
-    key: Callable[[RankedOffer], str] = {
+    key: Callable[[RankedLike], str] = {
         "gpu": lambda o: o.gpu_model,
         "provider": lambda o: o.provider,
         "region": lambda o: o.region or "-",
     }[by]
-    groups: dict[str, list[RankedOffer]] = {}
+    groups: dict[str, list[RankedLike]] = {}
     for offer in offers:
         groups.setdefault(key(offer), []).append(offer)
     rows = []

@@ -1,0 +1,116 @@
+"""Light offer rows: a cached `OfferRow` reads, dumps and ranks exactly like its model.
+
+The fast paths (`RankedRow.json_dict`, `render.offer_jsonl`) build the JSON contract
+without pydantic; these tests hold them equal to ``RankedOffer.model_dump(mode="json")``
+and to ``json.dumps`` of it, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gpubroker import render
+from gpubroker.models import Offer, RankedOffer, Source
+from gpubroker.rows import OFFER_FIELDS, RANK_FIELDS, OfferRow, RankedRow
+from gpubroker.store import Store
+from tests.strategies import as_cached_before, offers
+
+T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+rankings = st.fixed_dictionaries(
+    {
+        "rank": st.integers(min_value=1, max_value=10**6),
+        "score": st.floats(min_value=0, max_value=1),
+        "pareto_optimal": st.booleans(),
+        "total_cost_usd": st.none() | st.floats(min_value=0, max_value=1e9),
+        "contributions": st.none()
+        | st.dictionaries(st.sampled_from(["price", "vram", "tflops"]), st.floats(0, 1)),
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    with Store(Path(tmp_path_factory.mktemp("rows")) / "db.sqlite", now=lambda: T0) as s:
+        yield s
+
+
+def cached(store: Store, offer: Offer) -> OfferRow:
+    store.save_offers("p", [offer], T0)
+    result = store.cached_offers("p")
+    assert result is not None
+    (row,) = result.offers
+    return row
+
+
+def old_json(offer: Offer, ranking: dict[str, object]) -> dict[str, object]:
+    """The JSON contract as the model path builds it."""
+    return RankedOffer(**offer.model_dump(), **ranking).model_dump(mode="json")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offer=offers(), ranking=rankings)
+def test_cached_row_is_the_offer_the_json_cache_gave_back(
+    store: Store, offer: Offer, ranking: dict[str, object]
+) -> None:
+    before = as_cached_before(offer)
+    row = cached(store, offer)
+
+    assert row.to_offer() == before
+    for name in OFFER_FIELDS:  # every field reads like the model's
+        assert getattr(row, name) == getattr(before, name), name
+    assert row.total_gpu_memory_gib == before.total_gpu_memory_gib
+    assert row.source is Source.CACHE
+
+    ranked = RankedRow(row, **ranking)  # type: ignore[arg-type]
+    expected = old_json(before, ranking)
+    assert ranked.json_dict() == expected
+    assert list(ranked.json_dict()) == [*OFFER_FIELDS, *RANK_FIELDS]
+    assert ranked.to_model().model_dump(mode="json") == expected
+    assert render.offer_json(ranked) == expected
+    # The spliced JSON line is byte for byte what json.dumps writes for the model's dump.
+    assert render.offer_jsonl(ranked) == json.dumps(expected, ensure_ascii=False) + "\n"
+
+
+@settings(max_examples=100, deadline=None)
+@given(offer=offers(), ranking=rankings)
+def test_ranked_row_of_a_model_dumps_like_the_model(
+    offer: Offer, ranking: dict[str, object]
+) -> None:
+    ranked = RankedRow(offer, **ranking)  # type: ignore[arg-type]
+    expected = old_json(offer, ranking)
+    assert ranked.json_dict() == expected
+    assert ranked.to_model() == RankedOffer(**offer.model_dump(), **ranking)
+    assert render.offer_jsonl(ranked) == json.dumps(expected, ensure_ascii=False) + "\n"
+    # attributes read through to the offer
+    assert (ranked.gpu_model, ranked.price_per_hour_usd) == (
+        offer.gpu_model,
+        offer.price_per_hour_usd,
+    )
+
+
+def test_ranked_row_json_dict_is_a_fresh_dict(store: Store) -> None:
+    from tests.test_store import offer as make
+
+    row = cached(store, make("p", "1", extras={"k": [1, 2]}))
+    ranked = RankedRow(row, 1, 0.5, True, None, {"price": 0.5})
+    first = ranked.json_dict()
+    first["extras"]["k"].append(3)
+    first["contributions"]["price"] = 9.0
+    assert ranked.json_dict()["extras"] == {"k": [1, 2]}
+    assert ranked.contributions == {"price": 0.5}
+
+
+def test_a_row_is_a_small_tuple(store: Store) -> None:
+    from tests.test_store import offer as make
+
+    row = cached(store, make("p", "1"))
+    assert isinstance(row, tuple) and len(row) == len(OFFER_FIELDS)
+    assert not hasattr(row, "__dict__")
+    assert repr(row) == "OfferRow(id='p:1', price_per_hour_usd=2.0)"
