@@ -455,3 +455,21 @@ def test_browse_over_a_cache_prints_what_the_python_api_returns(hermetic_env: Pa
     assert out == json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     _, out, _ = invoke(*args, "--format", "jsonl")
     assert out == "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def test_row_limits_setting(hermetic_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert invoke("config", "set", "row_limits", "vastai=20000")[0] == 0
+    _, out, _ = invoke("config", "show", "--json")
+    assert json.loads(out)["settings"]["row_limits"] == {"vastai": 20000}
+    before = (hermetic_env / "config.toml").read_text()
+    for bad, needle in (("vastai=0", "greater than or equal to 1"), ("vastai=1,2", "NAME=NUMBER"),
+                        ("vastai=lots", "valid integer"), ("=5", "NAME=VALUE")):  # fmt: skip
+        code, out, err = invoke("config", "set", "row_limits", bad)
+        assert code == 2 and out == "", bad
+        assert err.startswith("Error: ") and needle in err, err
+    assert (hermetic_env / "config.toml").read_text() == before
+    monkeypatch.setenv("GPUBROKER_ROW_LIMITS", "VastAI=500")
+    _, out, _ = invoke("config", "show", "--json")
+    assert json.loads(out)["settings"]["row_limits"] == {"vastai": 500}
+    code, _, err = invoke("config", "set", "row_limits", "aws=5")
+    assert code == 2 and "'aws' takes no row limit; providers that do: vastai" in err

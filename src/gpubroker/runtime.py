@@ -154,7 +154,9 @@ class Runtime:
         if self._provider_factory is not None:
             return self._provider_factory(cls, creds)
         regions = self.settings.regions.get(cls.name) or None  # None: the provider's defaults
-        return cls(creds, now=self.now, regions=regions, tokens=self.tokens)
+        limit = self.settings.row_limits.get(cls.name)
+        options = {"limit": limit} if limit is not None else None
+        return cls(creds, now=self.now, regions=regions, tokens=self.tokens, options=options)
 
     def aws_client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client from the standard credential chain (``AWS_ENDPOINT_URL`` honoured)."""

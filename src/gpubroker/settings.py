@@ -23,12 +23,15 @@ import tomllib
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gpubroker.errors import ConfigError
 from gpubroker.vocabulary import PRESET_NAMES, EnvVars, OutputFormat
+
+#: Providers whose search API takes a row limit (`Settings.row_limits`; their ``limit`` option).
+ROW_LIMIT_PROVIDERS = ("vastai",)
 
 
 def _known_providers() -> list[str]:
@@ -59,6 +62,11 @@ class Settings(BaseModel):
     )
     history_days: float = Field(
         90.0, gt=0, le=3650, description="keep price history and fetch logs this many days"
+    )
+    row_limits: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description="rows asked for per search from providers whose API takes a row limit,"
+        " e.g. vastai=20000 (vastai: default 3000 per search, on-demand and interruptible)",
     )
     api_url: str = Field("https://gpubroker.site", description="hosted admin API base URL")
     ecs_cluster: str = Field(
@@ -97,6 +105,18 @@ class Settings(BaseModel):
         if unknown:
             raise ValueError(f"unknown provider {unknown[0]!r}; valid: {', '.join(valid)}")
         return list(dict.fromkeys(names))
+
+    @field_validator("row_limits")
+    @classmethod
+    def _limited_providers(cls, value: dict[str, int]) -> dict[str, int]:
+        cleaned = {name.strip().lower(): limit for name, limit in value.items()}
+        unknown = [n for n in cleaned if n not in ROW_LIMIT_PROVIDERS]
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} takes no row limit; providers that do: "
+                + ", ".join(ROW_LIMIT_PROVIDERS)
+            )
+        return cleaned
 
     @field_validator("regions")
     @classmethod
@@ -209,7 +229,25 @@ def _coerce_env(key: str, raw: str) -> Any:
         return [part.strip() for part in raw.split(",") if part.strip()]
     if field.annotation == dict[str, list[str]]:
         return parse_mapping(raw)
+    if key == "row_limits":
+        return parse_limits(raw)
     return raw
+
+
+def parse_limits(raw: str) -> dict[str, str]:
+    """``vastai=20000;other=500`` → ``{"vastai": "20000", ...}`` (validated as ints after).
+
+    Raises:
+        ConfigError: a part without ``NAME=``, or with more than one value.
+    """
+    limits: dict[str, str] = {}
+    for name, values in parse_mapping(raw).items():
+        if len(values) != 1:
+            raise ConfigError(
+                f"expected NAME=NUMBER separated by ';', got {name}={','.join(values)}"
+            )
+        limits[name] = values[0]
+    return limits
 
 
 def _fold_legacy(table: dict[str, Any]) -> dict[str, Any]:

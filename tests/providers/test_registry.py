@@ -106,3 +106,25 @@ def test_catalog_and_base_load_no_provider_module_and_no_http_client() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == ["gpubroker.providers.base", "gpubroker.providers.catalog"]
+
+
+def test_make_offer_shares_one_fields_set_and_copies_leave_it_alone() -> None:
+    from datetime import UTC, datetime
+
+    from gpubroker.models import Offer, Source
+    from gpubroker.providers.base import make_offer
+
+    def one(native_id: str) -> Offer:
+        moment = datetime(2026, 9, 1, tzinfo=UTC)
+        o = make_offer(provider="p", native_id=native_id, gpu_name_raw="H100 SXM", gpu_count=1,
+                       price_per_hour_usd=2.0, observed_at=moment)  # fmt: skip
+        assert o is not None
+        return o
+
+    a, b = one("a"), one("b")
+    assert a.model_fields_set == set(Offer.model_fields)
+    assert a.model_fields_set is b.model_fields_set  # one set, not 2 KB per offer
+    copy = a.model_copy(update={"source": Source.CACHE})
+    assert copy.model_fields_set is not a.model_fields_set
+    assert a.model_fields_set == set(Offer.model_fields)
+    assert Offer.model_validate(a.model_dump()) == a

@@ -388,3 +388,36 @@ def test_a_price_that_is_not_a_positive_number_is_a_counted_skip(price: float) -
         parse_offers({"offers": [{**row, "dph_total": price}]}, observed_at=NOW, skips=skips) == []
     )
     assert skips.as_dict() == {"no price": 1}
+
+
+def test_fetch_keeps_only_the_fields_it_reads_and_maps_the_same(
+    http_mock: respx.MockRouter, client: httpx.Client
+) -> None:
+    """Rows are slimmed while decoding (a real row has ~75 keys): same offers as parsing the
+    whole payload."""
+    http_mock.post(URL).mock(side_effect=by_type)
+    whole = parse_offers(load_fixture("vastai", "bundles_ondemand.json"), observed_at=NOW)
+    whole += parse_offers(load_fixture("vastai", "bundles_bid.json"), observed_at=NOW, spot=True)
+
+    assert provider().fetch(client).offers == whole
+
+    row = load_fixture("vastai", "bundles_ondemand.json")["offers"][0]
+    slim = vastai._slim_row(row)
+    assert set(slim) == set(vastai._VastOffer.model_fields) & set(row)
+    assert len(slim) < len(row) / 2
+    envelope = {"offers": [slim]}
+    assert vastai._slim_row(envelope) is envelope  # not a row: left alone
+
+
+def test_row_limits_setting_reaches_the_search_limit(
+    http_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gpubroker.runtime import Runtime
+    from gpubroker.settings import load_settings
+
+    route = http_mock.post(URL).mock(side_effect=by_type)
+    monkeypatch.setenv("GPUBROKER_ROW_LIMITS", "vastai=25000")
+    runtime = Runtime(settings=load_settings())
+    with runtime.http_client() as client:
+        runtime.provider(VastaiProvider, {}).fetch(client)
+    assert [json.loads(c.request.content)["limit"] for c in route.calls] == [25000, 25000]

@@ -169,15 +169,22 @@ def _finite_or_none(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def decode_json(data: bytes | str) -> Any:
+def decode_json(
+    data: bytes | str, *, object_hook: Callable[[dict[str, Any]], Any] | None = None
+) -> Any:
     """JSON with every non-finite number (NaN, ±Infinity, overflowing literals) as None.
+
+    Args:
+        object_hook: called with each object as it is decoded (``json.loads``'s).
 
     Raises:
         ValueError: not JSON.
     """
     import json
 
-    return json.loads(data, parse_float=_finite_or_none, parse_constant=lambda _: None)
+    return json.loads(
+        data, parse_float=_finite_or_none, parse_constant=lambda _: None, object_hook=object_hook
+    )
 
 
 def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
@@ -290,9 +297,22 @@ class FetchSession:
         stored or ranked. An HTML page or a truncated body with status 200 raises
         `ProviderResponseError`.
         """
-        response = self.response(method, url, idempotent=idempotent, **kwargs)
+        return self.decode(self.response(method, url, idempotent=idempotent, **kwargs))
+
+    def decode(
+        self,
+        response: httpx.Response,
+        *,
+        object_hook: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> Any:
+        """A response's JSON body (see `json`).
+
+        Args:
+            object_hook: called with each JSON object as it is decoded (``json.loads``'s):
+                a large listing can keep only the fields it reads.
+        """
         try:
-            return decode_json(response.content)
+            return decode_json(response.content, object_hook=object_hook)
         except ValueError:
             snippet = "HTML page" if response.text.lstrip().startswith("<") else "invalid JSON"
             raise ProviderResponseError(
@@ -675,7 +695,7 @@ def make_offer(
     else:
         gpu_model = _SLUG.sub(" ", gpu_name_raw).strip() or "unknown"
         memory = gpu_memory_gib
-    return Offer(
+    offer = Offer(
         id=f"{provider}:{native_id}",
         provider=provider,
         instance_type=instance_type,
@@ -699,3 +719,11 @@ def make_offer(
         source_url=source_url,
         extras=extras or {},
     )
+    # Every field was passed, so every offer's "fields set" is the same: share one set
+    # instead of a 2 KB set per offer (a 50,000-offer listing: 110 MB less). Offer is
+    # frozen, so nothing adds to it; model_copy copies it before updating.
+    object.__setattr__(offer, "__pydantic_fields_set__", _EVERY_OFFER_FIELD)
+    return offer
+
+
+_EVERY_OFFER_FIELD = set(Offer.model_fields)
