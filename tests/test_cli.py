@@ -473,3 +473,39 @@ def test_row_limits_setting(hermetic_env: Path, monkeypatch: pytest.MonkeyPatch)
     assert json.loads(out)["settings"]["row_limits"] == {"vastai": 500}
     code, _, err = invoke("config", "set", "row_limits", "aws=5")
     assert code == 2 and "'aws' takes no row limit; providers that do: vastai" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["browse", "--help"],
+        ["--format", "json", "browse", "--help"],
+        ["--profile", "ci", "gpus", "--help"],
+        ["offers", "--help"],
+        ["offers", "show", "--help"],
+        ["keys", "--help"],
+        ["config", "set", "--help"],
+        ["watch", "--help"],
+        ["providers", "--help"],
+        ["browse", "--limit", "zero"],
+        ["offers", "nosuch"],
+    ],
+)
+def test_the_app_built_for_one_command_behaves_like_the_whole_app(args: list[str]) -> None:
+    from gpubroker.cli import app_for
+
+    assert app_for(args) is not app
+    whole = runner.invoke(app, args, catch_exceptions=False)
+    slim = runner.invoke(app_for(args), args, catch_exceptions=False)
+    assert (slim.exit_code, slim.stdout, slim.stderr) == (
+        whole.exit_code,
+        whole.stdout,
+        whole.stderr,
+    )
+
+
+@pytest.mark.parametrize("args", [[], ["--version"], ["nosuch"], ["--json"], ["--", "browse"]])
+def test_without_a_known_command_the_whole_app_answers(args: list[str]) -> None:
+    from gpubroker.cli import app_for
+
+    assert app_for(args) is app

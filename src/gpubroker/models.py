@@ -105,6 +105,9 @@ class RankedOffer(Offer):
             (old catalog list prices).
     """
 
+    # Built on first use: the CLI streams light rows (`gpubroker.rows`) and never needs it.
+    model_config = ConfigDict(defer_build=True)
+
     rank: int
     score: float
     pareto_optimal: bool = False
@@ -193,6 +196,8 @@ class SearchResult(BaseModel):
         notes: things the user should know about the query (e.g. a GPU name the registry
             does not know, matched by name).
     """
+
+    model_config = ConfigDict(defer_build=True)  # as RankedOffer
 
     offers: list[RankedOffer] = Field(default_factory=list)
     statuses: list[ProviderStatus] = Field(default_factory=list)

@@ -16,12 +16,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TextIO
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, TextIO
 
 from gpubroker.errors import UsageError
 from gpubroker.models import ProviderState, ProviderStatus, RankedOffer, SearchResult, Source
@@ -30,6 +25,11 @@ from gpubroker.settings import OutputFormat
 from gpubroker.textfmt import humanize_age, sparkline
 from gpubroker.textfmt import sanitize as sanitize  # re-exported for commands
 
+if TYPE_CHECKING:
+    # rich is imported where a terminal needs it: a data format piped elsewhere never
+    # loads it (a cold start's 30 ms).
+    from rich.console import Console
+
 
 def no_color_requested(flag: bool = False) -> bool:
     return flag or bool(os.environ.get("NO_COLOR"))
@@ -37,6 +37,8 @@ def no_color_requested(flag: bool = False) -> bool:
 
 def err_console(no_color: bool = False) -> Console:
     """Console for chatter (stderr)."""
+    from rich.console import Console
+
     return Console(stderr=True, no_color=no_color_requested(no_color), highlight=False)
 
 
@@ -149,6 +151,10 @@ def write_data(
     cells = table_rows or [{c: cell_text(r.get(c)) for c in cols} for r in rows]
     names = {c: (headers or {}).get(c, c) for c in cols}
     if fmt is OutputFormat.TABLE and is_tty(stream):
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
         console = Console(file=stream, no_color=no_color_requested(no_color), highlight=False)
         layout = plan_columns(cols, cells, names, console.width, droppable, keep)
         cols = list(layout)
@@ -602,6 +608,9 @@ def doctor_lines(
     rows: Sequence[Mapping[str, Any]], *, out: TextIO | None = None, no_color: bool = False
 ) -> None:
     """`gpubroker doctor` as one line per check, the fix indented below it (never cut)."""
+    from rich.console import Console
+    from rich.markup import escape
+
     stream = out or sys.stdout
     console = Console(file=stream, no_color=no_color_requested(no_color), highlight=False,
                       soft_wrap=True)  # fmt: skip
@@ -763,7 +772,9 @@ def write_record(
         stream.write(body + "\n")
         return
     if is_tty(stream):
+        from rich.console import Console
         from rich.panel import Panel
+        from rich.table import Table
         from rich.text import Text
 
         console = Console(

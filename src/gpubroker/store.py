@@ -16,7 +16,6 @@ import json
 import logging
 import math
 import sqlite3
-import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -559,6 +558,8 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 
 def summarize_prices(offers: Iterable[Offer]) -> list[dict[str, Any]]:
     """Per (provider, gpu_model, spot): n, min, p10, median, p90, max of $/GPU-hour."""
+    import statistics  # (with decimal and fractions: only a refresh needs it)
+
     groups: dict[tuple[str, str, bool], list[float]] = {}
     for o in offers:
         groups.setdefault((o.provider, o.gpu_model, o.spot), []).append(o.price_per_gpu_hour_usd)

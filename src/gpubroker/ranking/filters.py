@@ -28,6 +28,7 @@ weighs whole-offer totals (`states_gpu_count`).
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 import unicodedata
@@ -90,8 +91,7 @@ def _float(value: str | None) -> float | None:
         return None
 
 
-_TOKEN = re.compile(
-    r"""
+_TOKEN_PATTERN = r"""
     (?P<ws>\s+)
   | (?P<range>\.\.)
   | (?P<op>==|!=|>=|<=|=|<|>)
@@ -99,9 +99,13 @@ _TOKEN = re.compile(
   | (?P<string>"[^"]*"|'[^']*')
   | (?P<number>\d+(?:\.\d+)?(?:[a-zA-Z]+)?(?![\w\-]))
   | (?P<word>[A-Za-z0-9_][A-Za-z0-9_.\-+/:]*?(?=\.\.|[\s\[\](),=!<>]|$))
-    """,
-    re.VERBOSE,
-)
+    """
+
+
+@functools.cache
+def _token_regex() -> re.Pattern[str]:
+    """Compiled on first use: most searches have no ``where`` expression."""
+    return re.compile(_TOKEN_PATTERN, re.VERBOSE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +119,7 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
-        m = _TOKEN.match(text, pos)
+        m = _token_regex().match(text, pos)
         if m is None or m.end() == pos:
             bad = text[pos:].split()[0] if text[pos:].split() else text[pos]
             raise QuerySyntaxError(
