@@ -2,7 +2,7 @@
 
 Prints one table (figure, median, goal, pass/miss) and writes ``bench/RESULTS.md`` with a
 line describing the machine. Only public tools measure: wall time of subprocesses, and
-their peak RSS from ``os.wait4`` (the kernel's ``ru_maxrss`` of that one child).
+their peak RSS from ``/usr/bin/time -f %M`` (``os.wait4`` when it is missing).
 
 1. A synthetic Vast.ai listing (``bench/vast_listing.py``: 25,000 machines, every key a
    real bundles row has) is served on 127.0.0.1 (random port); a real
@@ -50,6 +50,7 @@ import fanout  # noqa: E402
 from vast_listing import Listing, Server  # noqa: E402
 
 GPUHUNT_VENV = Path(tempfile.gettempdir()) / "gpubroker-bench-gpuhunt"
+TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
 TARGETED = ["browse", "--offline", "--gpu", "h100", "--min-gpus", "2", "--limit", "20"]
 TARGETED_CMD = "browse --offline --gpu h100 --min-gpus 2 --limit 20 --format json"
 FULL_CMD = "browse --offline --limit 0 --format jsonl"
@@ -97,16 +98,28 @@ class Run:
 
 
 def measured(argv: Sequence[str], env: dict[str, str]) -> Run:
-    """Run a command; its wall time and peak RSS (``os.wait4``: this child only)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run a command; its wall time and peak RSS.
+
+    The RSS comes from ``/usr/bin/time -f %M``: the command is its child, so what it reports
+    is the command's own peak. (``os.wait4`` on a direct child would also count the pages
+    of this process the child held between fork and exec.) Without /usr/bin/time,
+    ``os.wait4`` it is.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(suffix=".rss") as rss:  # fmt: skip
+        wrapped = [TIME, "-f", "%M", "-o", rss.name, *argv] if TIME else list(argv)
         started = time.perf_counter()
-        proc = subprocess.Popen(list(argv), env=env, stdout=out, stderr=err)
+        proc = subprocess.Popen(wrapped, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
+        kib = usage.ru_maxrss
+        if TIME:
+            reported = Path(rss.name).read_text().split()
+            kib = int(reported[-1]) if reported and reported[-1].isdigit() else kib
         out.seek(0)
         err.seek(0)
-        run = Run(wall, usage.ru_maxrss / 1024, out.read(), err.read().decode(errors="replace"))
+        run = Run(wall, kib / 1024, out.read(), err.read().decode(errors="replace"))
     if proc.returncode != 0:
         tail = "\n".join(run.stderr.strip().splitlines()[-5:])
         raise BenchError(f"`{' '.join(argv)}` exited {proc.returncode}:\n{tail}")

@@ -31,6 +31,7 @@ rankings = st.fixed_dictionaries(
         "total_cost_usd": st.none() | st.floats(min_value=0, max_value=1e9),
         "contributions": st.none()
         | st.dictionaries(st.sampled_from(["price", "vram", "tflops"]), st.floats(0, 1)),
+        "stale": st.booleans(),
     }
 )
 

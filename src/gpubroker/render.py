@@ -422,9 +422,22 @@ def offer_jsonl(offer: RankedLike) -> str:
     """
     if isinstance(offer, RankedRow) and isinstance(offer.offer, OfferRow):
         head = _encode_jsonl(offer.offer.json_head())
-        tail = _encode_jsonl(offer.ranking_dict())
-        return f'{head[:-1]}, "extras": {offer.offer.extras_json}, {tail[1:]}\n'
+        return f'{head[:-1]}, "extras": {offer.offer.extras_json}, {_ranking_json(offer)}}}\n'
     return _encode_jsonl(offer_json(offer)) + "\n"
+
+
+def _ranking_json(row: RankedRow) -> str:
+    """The ranking's members as `_encode_jsonl` writes them (ints, floats by repr)."""
+    total = "null" if row.total_cost_usd is None else float.__repr__(row.total_cost_usd)
+    parts = (
+        f'"rank": {int.__repr__(row.rank)}, "score": {float.__repr__(row.score)}, '
+        f'"pareto_optimal": {"true" if row.pareto_optimal else "false"}, '
+        f'"total_cost_usd": {total}, '
+        f'"contributions": '
+        f"{'null' if row.contributions is None else _encode_jsonl(row.contributions)}, "
+        f'"stale": {"true" if row.stale else "false"}'
+    )
+    return parts
 
 
 def write_lines(lines: Iterable[str], out: TextIO | None = None) -> None:

@@ -402,9 +402,11 @@ def build_matrix(offers: Sequence[OfferLike], weights: Mapping[str, float]) -> D
         if _all_usable(crit, col):
             filled = list(map(float, col))  # type: ignore[arg-type]
         else:
-            present = [float(v) for v in col if v is not None and _usable(crit, v)]
+            # `_usable`, inlined: None, NaN and infinities fail the comparisons.
+            low = 0.0 if crit.per_dollar else -math.inf
+            present = [float(v) for v in col if v is not None and low < v < math.inf]
             worst = (min(present) if crit.benefit else max(present)) if present else 0.0
-            filled = [float(v) if v is not None and _usable(crit, v) else worst for v in col]
+            filled = [float(v) if v is not None and low < v < math.inf else worst for v in col]
         scaled.append([1.0 / v for v in filled] if crit.per_dollar else filled)
     return DecisionMatrix(active, active_w, scaled, columns, dropped, len(offers))
 
