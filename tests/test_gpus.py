@@ -754,3 +754,14 @@ def test_spec_is_frozen() -> None:
 def test_nvlink_bridge_is_not_the_nvl_form_factor(raw: str, expected: str) -> None:
     spec = normalize(raw)
     assert spec is not None and spec.name == expected
+
+
+def test_keys_by_name_is_every_index_key_that_names_the_model() -> None:
+    """Built in one pass over the index (start-up time): the same as asking, model by
+    model, which keys list it."""
+    from gpubroker import gpus as registry
+
+    assert {
+        spec.name: frozenset(k for k, specs in registry._MODEL_INDEX.items() if spec in specs)
+        for spec in registry.GPUS.values()
+    } == registry._KEYS_BY_NAME

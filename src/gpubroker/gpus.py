@@ -763,10 +763,18 @@ _EXACT: dict[str, GPUSpec] = {
 # Canonical names compared without separators, for get().
 _EXACT_COMPACT: dict[str, GPUSpec] = {_compact(name): spec for name, spec in GPUS.items()}
 
-_KEYS_BY_NAME: dict[str, frozenset[str]] = {
-    spec.name: frozenset(key for key, specs in _MODEL_INDEX.items() if spec in specs)
-    for spec in GPUS.values()
-}
+
+def _keys_by_name() -> dict[str, frozenset[str]]:
+    # One pass over the index (comparing specs by dataclass equality, name by name, costs a
+    # cold start 20 ms).
+    keys: dict[str, set[str]] = {name: set() for name in GPUS}
+    for key, specs in _MODEL_INDEX.items():
+        for spec in specs:
+            keys[spec.name].add(key)
+    return {name: frozenset(found) for name, found in keys.items()}
+
+
+_KEYS_BY_NAME: dict[str, frozenset[str]] = _keys_by_name()
 
 # Compact spelling -> what to suggest: multi-model family names (valid --gpu values that cover
 # the most offers) first, then canonical names.
