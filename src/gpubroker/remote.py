@@ -36,9 +36,8 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pydantic
 
 from gpubroker.errors import (
@@ -55,6 +54,11 @@ from gpubroker.errors import (
     RemoteResponseError,
     RemoteTimeoutError,
 )
+
+if TYPE_CHECKING:
+    # httpx is imported where a failure is translated: secrets are remembered and redacted
+    # by code (the cache, the catalog) that never touches the network.
+    import httpx
 
 REDACTED = "<redacted>"
 _MAX_DETAIL = 160
@@ -150,6 +154,12 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
 
 
+def _httpx() -> Any:
+    import httpx
+
+    return httpx
+
+
 def http_error_summary(response: httpx.Response) -> str:
     """A short, secret-free description of an HTTP error response.
 
@@ -162,7 +172,7 @@ def http_error_summary(response: httpx.Response) -> str:
     detail = ""
     try:
         text = response.text
-    except (httpx.ResponseNotRead, UnicodeDecodeError):
+    except (_httpx().ResponseNotRead, UnicodeDecodeError):
         text = ""
     if "json" in ctype:
         with contextlib.suppress(ValueError):
@@ -203,6 +213,7 @@ def translate_exception(
     """
     if isinstance(exc, GpubrokerError):
         return exc
+    httpx = _httpx()
     if isinstance(exc, httpx.HTTPStatusError):
         resp = exc.response
         summary = http_error_summary(resp)
