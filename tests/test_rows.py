@@ -77,6 +77,27 @@ def test_cached_row_is_the_offer_the_json_cache_gave_back(
     assert render.offer_json(ranked) == expected
     # The spliced JSON line is byte for byte what json.dumps writes for the model's dump.
     assert render.offer_jsonl(ranked) == json.dumps(expected, ensure_ascii=False) + "\n"
+    assert list(render.jsonl_lines([ranked])) == [render.offer_jsonl(ranked)]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(st.tuples(offers(), rankings), min_size=2, max_size=12))
+def test_column_wise_jsonl_equals_the_row_by_row_lines(
+    tmp_path_factory: pytest.TempPathFactory, batch: list[tuple[Offer, dict[str, object]]]
+) -> None:
+    """`jsonl_lines` encodes a chunk column by column; columns mix nulls, ints and floats
+    across rows (and models with cached rows), and every line must still be exact."""
+    with Store(Path(tmp_path_factory.mktemp("batch")) / "db.sqlite", now=lambda: T0) as s:
+        unique = {o.id: (o, r) for o, r in batch}
+        s.save_offers("p", [o for o, _ in unique.values()], T0)
+        result = s.cached_offers("p")
+        assert result is not None
+        rows = {row.id: row for row in result.offers}
+    ranked = [RankedRow(rows[i], **r) for i, (_, r) in unique.items()]  # type: ignore[arg-type]
+    ranked.insert(1, RankedRow(next(iter(unique.values()))[0], **next(iter(unique.values()))[1]))  # type: ignore[arg-type]
+    expected = [render.offer_jsonl(r) for r in ranked]
+    assert list(render.jsonl_lines(ranked, chunk=3)) == expected
+    assert list(render.jsonl_lines(ranked)) == expected
 
 
 @settings(max_examples=100, deadline=None)

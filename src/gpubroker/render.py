@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from gpubroker.errors import UsageError
 from gpubroker.models import ProviderState, ProviderStatus, RankedOffer, SearchResult, Source
-from gpubroker.rows import OfferRow, RankedLike, RankedRow, RankedRows
+from gpubroker.rows import OFFER_FIELDS as ROW_FIELDS
+from gpubroker.rows import RANK_FIELDS, OfferRow, RankedLike, RankedRow, RankedRows
 from gpubroker.settings import OutputFormat
 from gpubroker.textfmt import humanize_age, sparkline
 from gpubroker.textfmt import sanitize as sanitize  # re-exported for commands
@@ -412,6 +413,7 @@ def offer_json(offer: RankedLike) -> dict[str, Any]:
 
 
 _encode_jsonl = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_encode_string = json.encoder.encode_basestring  # the C encoder _encode_jsonl uses for str
 
 
 def offer_jsonl(offer: RankedLike) -> str:
@@ -424,6 +426,104 @@ def offer_jsonl(offer: RankedLike) -> str:
         head = _encode_jsonl(offer.offer.json_head())
         return f'{head[:-1]}, "extras": {offer.offer.extras_json}, {_ranking_json(offer)}}}\n'
     return _encode_jsonl(offer_json(offer)) + "\n"
+
+
+_JSONL_KEYS = (*ROW_FIELDS, *RANK_FIELDS)
+#: One ``--format jsonl`` line of a cached row, as `_encode_jsonl` writes it, with a slot
+#: (``%s``) per value; the values go in already encoded.
+_JSONL_TEMPLATE = "{" + ", ".join(f'"{k}": %s' for k in _JSONL_KEYS) + "}\n"
+_SOURCE_INDEX = ROW_FIELDS.index("source")
+_SPOT_INDEX = ROW_FIELDS.index("spot")
+_EXTRAS_INDEX = ROW_FIELDS.index("extras")
+_CACHE_JSON = f'"{Source.CACHE.value}"'
+
+
+def _json_value(value: Any) -> str:
+    """One JSON value exactly as `_encode_jsonl` writes it (the types a cached row holds)."""
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float:
+        return float.__repr__(value)
+    if kind is int:
+        return int.__repr__(value)
+    return _encode_jsonl(value)
+
+
+_NONE = type(None)
+#: Encoders for columns of one type (each runs in C over the whole column).
+_COLUMN_ENCODERS: dict[type, Callable[[Any], str]] = {
+    float: float.__repr__,
+    int: int.__repr__,
+}
+
+
+def _encoded_column(values: Sequence[Any]) -> list[str]:
+    """A column's values as `_encode_jsonl` writes them, the whole column at a time.
+
+    A column holds one type (and maybe nulls), so the right encoder is picked once per
+    column and mapped over it; anything else falls back to `_json_value` per value.
+    """
+    kinds = set(map(type, values))
+    nullable = _NONE in kinds
+    kinds.discard(_NONE)
+    if len(kinds) > 1:
+        return [_json_value(v) for v in values]
+    kind = kinds.pop() if kinds else _NONE
+    encode = _encode_string if kind is str else _COLUMN_ENCODERS.get(kind)
+    if encode is None:
+        return [_json_value(v) for v in values]
+    if not nullable:
+        return list(map(encode, values))
+    return ["null" if v is None else encode(v) for v in values]
+
+
+def jsonl_lines(offers: Iterable[RankedLike], chunk: int = 2000) -> Iterator[str]:
+    """``--format jsonl`` lines, each equal to ``offer_jsonl(offer)`` (a test holds them so).
+
+    Cached rows are encoded column by column (a value that repeats down a column, such as a
+    provider, a GPU model or a region, is encoded once), then put into a template: several
+    times faster than encoding a dict per row. Anything else goes through `offer_jsonl`.
+    """
+    batch: list[RankedRow] = []
+    for offer in offers:
+        if isinstance(offer, RankedRow) and isinstance(offer.offer, OfferRow):
+            batch.append(offer)
+            if len(batch) >= chunk:
+                yield from _jsonl_batch(batch)
+                batch = []
+            continue
+        if batch:
+            yield from _jsonl_batch(batch)
+            batch = []
+        yield offer_jsonl(offer)
+    if batch:
+        yield from _jsonl_batch(batch)
+
+
+def _jsonl_batch(batch: Sequence[RankedRow]) -> list[str]:
+    rows = [ranked.offer for ranked in batch]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    encoded = [
+        _encoded_column(column) if j not in (_SOURCE_INDEX, _SPOT_INDEX, _EXTRAS_INDEX) else column
+        for j, column in enumerate(columns)
+    ]
+    # The cache stores spot as 0/1, the source of every cached row is "cache", and the
+    # extras text is kept exactly as json.dumps wrote it.
+    encoded[_SPOT_INDEX] = ["true" if spot else "false" for spot in columns[_SPOT_INDEX]]
+    encoded[_SOURCE_INDEX] = [_CACHE_JSON] * len(batch)
+    encoded.append([int.__repr__(r.rank) for r in batch])
+    encoded.append([float.__repr__(r.score) for r in batch])
+    encoded.append(["true" if r.pareto_optimal else "false" for r in batch])
+    encoded.append([_json_value(r.total_cost_usd) for r in batch])
+    encoded.append([_json_value(r.contributions) for r in batch])
+    encoded.append(["true" if r.stale else "false" for r in batch])
+    # map + zip: zip hands out one tuple that is refilled while % consumes it.
+    return list(map(_JSONL_TEMPLATE.__mod__, zip(*encoded, strict=True)))
 
 
 def _ranking_json(row: RankedRow) -> str:
@@ -463,7 +563,7 @@ def render_offers(
     moment = now or datetime.now(UTC)
     data_columns = list(fields) if fields else OFFER_FIELDS
     if fmt is OutputFormat.JSONL and not fields:
-        write_lines(map(offer_jsonl, offers), out)
+        write_lines(jsonl_lines(offers), out)
         return
     if fmt not in (OutputFormat.TABLE, OutputFormat.MARKDOWN):
         if fields:
