@@ -374,18 +374,21 @@ def test_python_m_entry_point() -> None:
     assert out.returncode == 0 and out.stdout.startswith("gpubroker ")
 
 
-def test_corrupt_database_is_a_clear_error_and_left_alone(
+def test_corrupt_database_is_moved_aside_with_a_clear_warning(
     hermetic_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GPUBROKER_OFFLINE")
     hermetic_env.mkdir(parents=True, exist_ok=True)
     db = hermetic_env / "gpubroker.db"
-    db.write_bytes(b"not a database, but someone's bytes" * 100)
-    code, _, err = invoke("providers")
-    assert code == 1
-    assert err.splitlines()[0].startswith("Error: cannot open database")
-    assert "move" in err and "aside" in err
-    assert db.read_bytes() == b"not a database, but someone's bytes" * 100
+    garbage = b"not a database, but someone's bytes" * 100
+    db.write_bytes(garbage)
+    code, out, err = invoke("providers", "--json")
+    assert code == 0, err
+    assert json.loads(out)
+    assert "was unreadable" in err and "moved aside" in err
+    (aside,) = hermetic_env.glob("gpubroker.db.corrupt-*")
+    assert aside.read_bytes() == garbage  # kept, never rewritten
+    assert invoke("browse", "--offline", "--limit", "1", "--json")[0] == 0
 
 
 def test_closed_pipe_is_not_an_error() -> None:

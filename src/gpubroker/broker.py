@@ -179,9 +179,10 @@ class Broker:
         providers: Sequence[str] | None = None,
         *,
         on_progress: Callable[[ProviderStatus], None] | None = None,
+        accept_empty: bool = False,
     ) -> list[ProviderStatus]:
         """`OfferService.refresh`: fetch live offers now."""
-        return self.offers.refresh(providers, on_progress=on_progress)
+        return self.offers.refresh(providers, on_progress=on_progress, accept_empty=accept_empty)
 
     def get_offer(self, offer_id: str) -> Offer:
         """`OfferService.get`: one offer by id, from the cache or the catalog."""

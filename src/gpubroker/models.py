@@ -154,6 +154,9 @@ class ProviderState(StrEnum):
     TIMEOUT = "timeout"
     NO_CREDENTIALS = "no-credentials"
     REJECTED = "rejected"  # the provider refused the credentials (HTTP 401/403)
+    # The listing collapsed (to nothing, or by more than 90 %) against the cached one: the
+    # cache was kept and is shown until the drop is confirmed.
+    SUSPECT = "suspect"
     ERROR = "error"
     SKIPPED = "skipped"
 

@@ -642,6 +642,9 @@ def status_lines(statuses: Sequence[ProviderStatus]) -> list[str]:
             no_credentials.append(s.provider)
         elif s.failed:
             lines.append(f"warning: {s.provider}: {s.status.value}: {_status_message(s)}")
+        elif s.status is ProviderState.SUSPECT or (s.status is ProviderState.OK and s.message):
+            # a kept cache, or offers that could not be cached
+            lines.append(f"warning: {s.provider}: {_status_message(s)}")
         elif s.status is ProviderState.STALE:
             age = humanize_age(s.age_s or 0)
             lines.append(f"note: {s.provider}: cache is {age} old (offline); refresh when online")

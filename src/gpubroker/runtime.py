@@ -122,7 +122,22 @@ class Runtime:
                 from gpubroker.store import Store
 
                 self._store = Store(self.db_path, now=self.now)
+                self.notes.extend(self._store.notes)
             return self._store
+
+    def store_or_none(self) -> Store | None:
+        """The store, or None (with a note) when it cannot be opened: for work the cache
+        only speeds up, such as a search that can answer from the providers or the
+        catalog."""
+        from gpubroker.errors import StoreError
+
+        try:
+            return self.store
+        except StoreError as exc:
+            note = f"{exc.message}; working without the cache"
+            if note not in self.notes:
+                self.notes.append(note)
+            return None
 
     def close(self) -> None:
         with self._lock:

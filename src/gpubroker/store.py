@@ -12,16 +12,19 @@ Nothing secret is ever stored here.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 import logging
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from gpubroker.errors import RefusedError, StoreError
 from gpubroker.models import Offer, ProviderStatus
@@ -141,6 +144,13 @@ CREATE TABLE {name} (
 """
 #: What a cache read selects: `OfferRow`'s layout (``source`` is not read: always "cache").
 _OFFERS_SELECT = ", ".join("NULL" if name == "source" else name for name in OFFER_FIELDS)
+#: Rows an older version (or a damaged file) may hold that no longer make an offer: they
+#: are left out of every read instead of failing it.
+_VALID = (
+    " AND price_per_hour_usd > 0 AND price_per_hour_usd < 1e300"
+    " AND price_per_gpu_hour_usd > 0 AND price_per_gpu_hour_usd < 1e300"
+    " AND gpu_count >= 1 AND id IS NOT NULL AND gpu_model IS NOT NULL"
+)
 _OFFERS_INSERT = (
     f"INSERT OR REPLACE INTO offers ({', '.join(OFFER_FIELDS)}, fetched_at)"
     f" VALUES ({', '.join('?' for _ in OFFER_FIELDS)}, ?)"
@@ -600,6 +610,81 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             delay = min(delay * 2, 0.2)
 
 
+_CORRUPTION = ("file is not a database", "database disk image is malformed", "file is encrypted")
+
+
+def _is_corruption(exc: sqlite3.Error) -> bool:
+    return any(text in str(exc) for text in _CORRUPTION)
+
+
+def _store_error(path: Path | str, exc: sqlite3.Error) -> StoreError:
+    if _is_corruption(exc):
+        return StoreError(
+            f"database {path} is damaged ({exc})",
+            hint=f"`gpubroker doctor` checks it; moving {path} aside lets gpubroker start afresh",
+        )
+    if "readonly" in str(exc) or "read-only" in str(exc):
+        return StoreError(
+            f"database {path} is read-only ({exc})",
+            hint="make it writable or set GPUBROKER_HOME to a writable directory",
+        )
+    return StoreError(
+        f"database {path}: {exc}",
+        hint="it holds the cache, price history and POD journal; `gpubroker doctor` checks it",
+    )
+
+
+def _create_private(path: Path) -> None:
+    """Create the file 0600 before SQLite does (its -wal and -shm files copy the mode);
+    tighten an existing one we own."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return  # read-only or missing directory: sqlite3 reports it properly
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+
+
+def _move_aside(path: Path, now: datetime) -> Path:
+    """Rename a damaged database (and its WAL files) out of the way; return the new name."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    os.replace(path, aside)
+    for suffix in ("-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        with contextlib.suppress(OSError):
+            os.replace(extra, aside.with_name(aside.name + suffix))
+    return aside
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _sqlite_errors_as_store_errors(fn: F) -> F:
+    """A damaged page, a full disk or a read-only file met mid-query becomes one clear
+    `StoreError` (exit 1 with a hint), never an internal error."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from None
+
+    return cast(F, wrapper)
+
+
+def _every_public_method(cls: type[Store]) -> type[Store]:
+    for name, member in list(vars(cls).items()):
+        if name.startswith("_") or name in ("write", "close") or not inspect.isfunction(member):
+            continue
+        setattr(cls, name, _sqlite_errors_as_store_errors(member))
+    return cls
+
+
+@_every_public_method
 class Store:
     """The gpubroker database.
 
@@ -612,19 +697,41 @@ class Store:
         self.path = path
         self.now: Clock = now or (lambda: datetime.now(UTC))
         self._db: Database | None = None
+        #: Things worth a warning found while opening (a corrupt file moved aside).
+        self.notes: list[str] = []
         try:
-            self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn = self._open(path)
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc) or str(path) == ":memory:":
+                raise _store_error(path, exc) from None
+            aside = _move_aside(Path(path), self.now())
+            self.notes.append(
+                f"database {path} was unreadable ({exc}); moved aside to {aside.name} and "
+                "started afresh (the POD journal can be rebuilt with `gpubroker pods sync "
+                "--adopt`)"
+            )
+            try:
+                self.conn = self._open(path)
+            except sqlite3.Error as again:
+                raise _store_error(path, again) from None
+
+    def _open(self, path: Path | str) -> sqlite3.Connection:
+        """Connect, switch to WAL and migrate if needed (the write lock only for migrating)."""
+        if str(path) != ":memory:":
+            _create_private(Path(path))
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if str(path) != ":memory:":
-                _enable_wal(self.conn)
-            self.conn.execute("PRAGMA synchronous = NORMAL")
+                _enable_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn = conn
             if self._migrations_pending():
                 self.migrate()
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"cannot open database {path}: {exc}",
-                hint=f"it holds only a cache and price history: move {path} aside and retry",
-            ) from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     @property
     def db(self) -> Database:
@@ -655,21 +762,48 @@ class Store:
         self.close()
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Database]:
-        """One write transaction holding the write lock from its start."""
+    def write(self, *, busy_timeout_s: float | None = None) -> Iterator[Database]:
+        """One write transaction holding the write lock from its start.
+
+        Args:
+            busy_timeout_s: wait at most this long for another writer (default: 30 s).
+
+        Raises:
+            StoreError: the lock could not be had, or SQLite failed (read-only file, full
+                disk, a damaged page); the transaction is rolled back.
+        """
         conn = self.conn
+        if busy_timeout_s is not None:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"database {self.path} is busy: {exc}") from None
-        try:
-            yield self.db
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"database {self.path} is busy or read-only: {exc}",
+                    hint="another gpubroker may be writing; retry, or check the file's"
+                    " permissions (`gpubroker doctor`)",
+                ) from None
+            try:
+                yield self.db
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise _store_error(self.path, exc) from None
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise _store_error(self.path, exc) from None
+        finally:
+            if busy_timeout_s is not None:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def migrate(self) -> list[str]:
         """Apply pending migrations (idempotent, safe with concurrent processes)."""
@@ -692,20 +826,39 @@ class Store:
 
     # --- offers cache ---------------------------------------------------------------
 
-    def save_offers(self, provider: str, offers: Sequence[Offer], fetched_at: datetime) -> None:
+    def save_offers(
+        self,
+        provider: str,
+        offers: Sequence[Offer],
+        fetched_at: datetime,
+        *,
+        keep_days: float | None = None,
+        busy_timeout_s: float | None = None,
+    ) -> None:
         """Replace a provider's cached offers atomically and append its price history.
 
         Rows are written as they are serialised (no intermediate list), one typed column per
         offer field.
+
+        Args:
+            keep_days: prune price history and fetch-log rows older than this (retention).
+            busy_timeout_s: wait at most this long for another writer.
+
+        Raises:
+            StoreError: the database could not be written (nothing is half-written).
         """
         stamp = _iso(fetched_at)
         history = [dict(row, observed_at=stamp) for row in summarize_prices(offers)]
         writer = _OfferWriter(stamp)
-        with self.write() as db:
+        with self.write(busy_timeout_s=busy_timeout_s) as db:
             db.conn.execute("DELETE FROM offers WHERE provider = ?", [provider])
             db.conn.executemany(_OFFERS_INSERT, writer.rows(offers, provider))
             if history:
                 db.table("price_history").insert_all(history)
+            if keep_days is not None:
+                cutoff = _iso(self.now() - timedelta(days=keep_days))
+                db.conn.execute("DELETE FROM price_history WHERE observed_at < ?", [cutoff])
+                db.conn.execute("DELETE FROM fetches WHERE started_at < ?", [cutoff])
 
     def cached_offers(self, provider: str, pushdown: Pushdown | None = None) -> CachedOffers | None:
         """The last offers saved for a provider, marked ``source=cache``.
@@ -732,7 +885,8 @@ class Store:
         if pushdown is not None and (pushdown.regions or pushdown.countries):
             _register_lower(conn)
         cursor = conn.execute(
-            f"SELECT {_OFFERS_SELECT} FROM offers WHERE provider = ?{where}", [provider, *params]
+            f"SELECT {_OFFERS_SELECT} FROM offers WHERE provider = ?{_VALID}{where}",
+            [provider, *params],
         )
         return CachedOffers(provider, _parse_iso(fetched), from_db_rows(cursor), total)
 
@@ -747,8 +901,12 @@ class Store:
 
     # --- fetch log ------------------------------------------------------------------
 
-    def record_fetch(self, status: ProviderStatus, started_at: datetime) -> None:
-        with self.write() as db:
+    def record_fetch(
+        self, status: ProviderStatus, started_at: datetime, *, busy_timeout_s: float | None = None
+    ) -> None:
+        """Log one fetch (its status, count, latency, skips; no secrets: messages are
+        redacted before they get here)."""
+        with self.write(busy_timeout_s=busy_timeout_s) as db:
             db.table("fetches").insert(
                 {
                     "provider": status.provider,

@@ -206,6 +206,14 @@ WhereOpt = Annotated[
         "--where", "-w", help="Filter expression: 'vram>=80 and price<3 and gpu in [h100,a100]'."
     ),
 ]
+AcceptEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--accept-empty",
+        help="Accept a listing that collapsed against the cache (else the cache is kept"
+        " until a second fetch agrees).",
+    ),
+]
 FreshOpt = Annotated[bool, typer.Option("--fresh", help="Ignore the cache; fetch live.")]
 OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="Never touch the network: cache, then catalog.")

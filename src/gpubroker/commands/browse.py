@@ -41,6 +41,7 @@ def browse(
         str | None, typer.Option("--group-by", help=f"One row per {'|'.join(GROUP_BY)}.")
     ] = None,
     fresh: o.FreshOpt = False,
+    accept_empty: o.AcceptEmptyOpt = False,
     offline: o.OfflineOpt = False,
     strict: o.StrictOpt = False,
     fields: o.FieldsOpt = None,
@@ -75,6 +76,7 @@ def browse(
             explain=explain, hours=hours, sort=sort,
             limit=None if group_by else (broker.settings.limit if limit is None else limit),
             fresh=fresh, offline=offline, strict=strict, on_progress=update,
+            accept_empty=accept_empty,
         )  # fmt: skip
     print_notes(ctx, result)
     if group_by:

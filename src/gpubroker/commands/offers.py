@@ -16,6 +16,7 @@ app = typer.Typer(help="Refresh live offers, inspect one, and see price history.
 def refresh(
     ctx: typer.Context,
     provider: o.ProviderOpt = None,
+    accept_empty: o.AcceptEmptyOpt = False,
     fmt: o.FormatOpt = None,
     as_json: o.JsonOpt = False,
 ) -> None:
@@ -33,7 +34,7 @@ def refresh(
     st = o.state(ctx)
     broker = st.broker()
     with o.progress(st.err, "fetching offers") as update:
-        statuses = broker.refresh(provider, on_progress=update)
+        statuses = broker.refresh(provider, on_progress=update, accept_empty=accept_empty)
     rows = [s.model_dump(mode="json") for s in statuses]
     render.write_data(
         rows,
@@ -42,7 +43,7 @@ def refresh(
         droppable=render.REFRESH_DROPPABLE,
         keep=("provider", "status", "count"),
     )
-    if all(s.status.value not in ("ok",) for s in statuses):
+    if all(s.status.value not in ("ok", "suspect") for s in statuses):
         raise NoProvidersAvailableError("no provider answered the refresh")
 
 

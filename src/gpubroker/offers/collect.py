@@ -29,7 +29,9 @@ from gpubroker.errors import (
     GpubrokerError,
     InvalidCredentialsError,
     MissingCredentialsError,
+    ProviderResponseError,
     ProviderTimeoutError,
+    StoreError,
     UnknownProviderError,
 )
 from gpubroker.models import Offer, ProviderState, ProviderStatus
@@ -122,14 +124,18 @@ class OfferCollector:
         client_factory: ClientFactory,
         provider_factory: ProviderFactory,
         now: Callable[[], datetime] | None = None,
+        notes: list[str] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        #: Where problems with the cache go (a damaged database read is not a failed search).
+        self.notes = notes if notes is not None else []
         self.now = now or (lambda: datetime.now(UTC))
         self.client_factory = client_factory
         self.provider_factory = provider_factory
         self._cache_reads: dict[str, CachedOffers | None] = {}
         self._pushdown: Pushdown | None = None
+        self._accept_empty = False
 
     # -- public ---------------------------------------------------------------------------
 
@@ -140,6 +146,7 @@ class OfferCollector:
         mode: Mode = Mode.AUTO,
         on_progress: Callable[[ProviderStatus], None] | None = None,
         pushdown: Pushdown | None = None,
+        accept_empty: bool = False,
     ) -> Collected:
         """Offers of every named provider, from the freshest source that works.
 
@@ -149,10 +156,13 @@ class OfferCollector:
             on_progress: called with each live provider's status as it answers.
             pushdown: filters the cache read applies in SQL (a hint: cached rows that
                 cannot match are not read; statuses still count every cached offer).
+            accept_empty: take a listing that collapsed against the cached one at once
+                (otherwise the cache is kept until a second fetch confirms the drop).
         """
         names = select_providers(providers)
         self._cache_reads = {}
         self._pushdown = pushdown
+        self._accept_empty = accept_empty
         result = Collected()
         to_fetch: list[tuple[str, Provider]] = []
         now = self.now()
@@ -223,7 +233,10 @@ class OfferCollector:
 
     def _skipped_behind_cache(self, name: str) -> dict[str, int]:
         """Rows the fetch that filled the cache left out, by reason (for the cached status)."""
-        last = self.store.last_fetch(name, ok_only=True) if self.store is not None else None
+        try:
+            last = self.store.last_fetch(name, ok_only=True) if self.store is not None else None
+        except StoreError:
+            last = None
         return dict(last["skipped"]) if last else {}
 
     def _cached(self, name: str) -> CachedOffers | None:
@@ -231,7 +244,13 @@ class OfferCollector:
         if self.store is None:
             return None
         if name not in self._cache_reads:
-            self._cache_reads[name] = self.store.cached_offers(name, self._pushdown)
+            try:
+                self._cache_reads[name] = self.store.cached_offers(name, self._pushdown)
+            except StoreError as exc:
+                note = f"{exc.message}; the cache is left out"
+                if note not in self.notes:
+                    self.notes.append(note)
+                self._cache_reads[name] = None
         return self._cache_reads[name]
 
     def _catalog_age_s(self, offers: Sequence[Offer]) -> float | None:
@@ -370,9 +389,13 @@ class OfferCollector:
         )
 
     def _settle(self, result: Collected, outcome: _Outcome, started_at: datetime) -> None:
+        outcome = _reject_all_junk(outcome)
+        fetched = outcome.result or FetchResult([])
+        collapse = None if outcome.error is not None else self._collapse(outcome.provider, fetched)
         status = self._status_of(outcome)
-        if self.store is not None:
-            self.store.record_fetch(status, started_at)
+        if collapse is not None:
+            status = status.model_copy(update={"status": ProviderState.SUSPECT})
+        cache_note = self._store_quietly(lambda: self.store_fetch(status, started_at))
         if outcome.error is not None:
             hint = outcome.error.hint if isinstance(outcome.error, CredentialsError) else None
             self._fallback(
@@ -384,9 +407,17 @@ class OfferCollector:
                 latency_ms=outcome.latency_ms,
             )
             return
-        fetched = outcome.result or FetchResult([])
-        if self.store is not None:
-            self.store.save_offers(outcome.provider, fetched.offers, started_at)
+        if collapse is not None:
+            # Keep and show the cached listing; the drop is only believed once confirmed.
+            self._fallback(
+                result, outcome.provider, ProviderState.SUSPECT, collapse,
+                latency_ms=outcome.latency_ms,
+            )  # fmt: skip
+            return
+        save_note = self._store_quietly(
+            lambda: self.store_offers(outcome.provider, fetched.offers, started_at)
+        )
+        notes = [n for n in (cache_note, save_note) if n]
         self._add(
             result,
             outcome.provider,
@@ -395,4 +426,74 @@ class OfferCollector:
             latency_ms=outcome.latency_ms,
             truncated=fetched.truncated,
             skipped=dict(fetched.skipped),
+            message=notes[0] if notes else None,
         )
+
+    # -- the cache, best effort -----------------------------------------------------------
+
+    def store_fetch(self, status: ProviderStatus, started_at: datetime) -> None:
+        if self.store is not None:
+            self.store.record_fetch(status, started_at, busy_timeout_s=CACHE_WRITE_TIMEOUT_S)
+
+    def store_offers(self, provider: str, offers: Sequence[Offer], started_at: datetime) -> None:
+        if self.store is not None:
+            self.store.save_offers(
+                provider, offers, started_at,
+                keep_days=self.settings.history_days, busy_timeout_s=CACHE_WRITE_TIMEOUT_S,
+            )  # fmt: skip
+
+    @staticmethod
+    def _store_quietly(write: Callable[[], None]) -> str | None:
+        """Run a cache write; a failure (read-only, locked, broken database) costs the cache,
+        never the offers just fetched: it becomes a note on the status instead."""
+        try:
+            write()
+        except StoreError as exc:
+            return f"offers shown live but not cached ({exc.message})"
+        return None
+
+    def _collapse(self, name: str, fetched: FetchResult) -> str | None:
+        """Why a listing looks collapsed against the cached one, or None when it does not."""
+        if self._accept_empty or self.store is None:
+            return None
+        cached = self._cached(name)
+        before = cached.total if cached is not None else 0
+        after = len(fetched.offers)
+        if before == 0 or (after > 0 and (before < MIN_COLLAPSE_BASE or after >= before / 10)):
+            return None
+        try:
+            last = self.store.last_fetch(name)
+        except StoreError:
+            last = None
+        if last is not None and last.get("status") == ProviderState.SUSPECT.value:
+            earlier = int(last.get("count") or 0)
+            if abs(earlier - after) <= max(1, after // 10):
+                return None  # a second fetch agrees: the drop is real
+        return (
+            f"{name}: the listing dropped from {before} to {after} offers; keeping the cached "
+            "listing until another fetch confirms the drop (or `gpubroker offers refresh "
+            f"--provider {name} --accept-empty`)"
+        )
+
+
+#: Cache writes wait this long for another writer, then give up (the offers stay shown).
+CACHE_WRITE_TIMEOUT_S = 5.0
+#: A listing this small may shrink freely; a bigger one that loses over 90 % is suspect.
+MIN_COLLAPSE_BASE = 10
+
+
+def _reject_all_junk(outcome: _Outcome) -> _Outcome:
+    """A listing whose every row was rejected is a payload error, not an empty market."""
+    fetched = outcome.result
+    if outcome.error is not None or fetched is None or fetched.offers:
+        return outcome
+    rejected = sum(fetched.skipped.values())
+    if not rejected:
+        return outcome
+    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(fetched.skipped.items()))
+    error = ProviderResponseError(
+        outcome.provider,
+        f"{outcome.provider}: every one of the {rejected} rows it returned was rejected "
+        f"({reasons})",
+    )
+    return _Outcome(outcome.provider, error=error, latency_ms=outcome.latency_ms)

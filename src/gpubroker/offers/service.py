@@ -69,10 +69,11 @@ class OfferService:
         rt = self.runtime
         return OfferCollector(
             rt.settings,
-            rt.store,
+            rt.store_or_none(),
             client_factory=rt.http_client,
             provider_factory=rt.provider,
             now=rt.now,
+            notes=rt.notes,
         )
 
     def _mode(self, fresh: bool, offline: bool) -> Mode:
@@ -96,6 +97,7 @@ class OfferService:
         offline: bool = False,
         strict: bool = False,
         on_progress: Progress | None = None,
+        accept_empty: bool = False,
     ) -> SearchResult:
         """Find offers matching a query, ranked with TOPSIS, best first.
 
@@ -115,6 +117,9 @@ class OfferService:
             offline: never touch the network (cache, then bundled catalog).
             strict: raise when any provider fails.
             on_progress: called with each provider's status as it answers.
+            accept_empty: take a listing that collapsed against the cache (to nothing, or
+                by over 90 %) at once; otherwise the cached listing is kept and shown until
+                another fetch confirms the drop.
 
         Returns:
             The ranked offers plus one status per provider.
@@ -127,6 +132,7 @@ class OfferService:
         found = self.rows(
             query, preset=preset, weights=weights, explain=explain, hours=hours, sort=sort,
             limit=limit, fresh=fresh, offline=offline, strict=strict, on_progress=on_progress,
+            accept_empty=accept_empty,
         )  # fmt: skip
         return SearchResult(
             offers=[row.to_model() for row in found.offers],
@@ -150,6 +156,7 @@ class OfferService:
         offline: bool = False,
         strict: bool = False,
         on_progress: Progress | None = None,
+        accept_empty: bool = False,
     ) -> RankedRows:
         """`search`, with the offers left as light `RankedRow` objects (no pydantic models).
 
@@ -174,8 +181,9 @@ class OfferService:
         providers = select_providers(query.providers or self.runtime.settings.providers)
         mode = self._mode(fresh, offline)
         collected = self.collector().collect(
-            providers, mode=mode, on_progress=on_progress, pushdown=pushdown(query)
-        )
+            providers, mode=mode, on_progress=on_progress, pushdown=pushdown(query),
+            accept_empty=accept_empty,
+        )  # fmt: skip
         failed = [s for s in collected.statuses if s.failed]
         auth = (ProviderState.REJECTED, ProviderState.NO_CREDENTIALS)
         # Refused keys are an auth problem (exit 4), not an outage (exit 5).
@@ -222,9 +230,16 @@ class OfferService:
         return self.collector().collect(mode=Mode.OFFLINE).offers
 
     def refresh(
-        self, providers: Sequence[str] | None = None, *, on_progress: Progress | None = None
+        self,
+        providers: Sequence[str] | None = None,
+        *,
+        on_progress: Progress | None = None,
+        accept_empty: bool = False,
     ) -> list[ProviderStatus]:
         """Fetch live offers now from the given providers (default: all live providers).
+
+        A listing that collapsed against the cache is kept out of it (status ``suspect``)
+        until a second fetch agrees, unless ``accept_empty``.
 
         Raises:
             UsageError: none of the names is a live provider.
@@ -239,7 +254,10 @@ class OfferService:
                 f"live ones: {', '.join(PROVIDERS)}",
                 param="providers",
             )
-        return self.collector().collect(live, mode=Mode.FRESH, on_progress=on_progress).statuses
+        collected = self.collector().collect(
+            live, mode=Mode.FRESH, on_progress=on_progress, accept_empty=accept_empty
+        )
+        return collected.statuses
 
     def get(self, offer_id: str) -> Offer:
         """One offer by id (or the short id tables show), from the cache or the catalog.
@@ -248,15 +266,16 @@ class OfferService:
             NotFoundError: no such offer.
             UsageError: a short id that several offers share.
         """
-        store = self.runtime.store
-        offer = store.get_offer(offer_id)
+        store = self.runtime.store_or_none()
+        offer = store.get_offer(offer_id) if store is not None else None
         if offer is not None:
             return offer
         for offer in load_catalog():
             if offer.id == offer_id:
                 return offer
         if re.fullmatch(r"[0-9a-f]{4,7}", offer_id):
-            ids = [*store.offer_ids(), *(o.id for o in load_catalog())]
+            cached = store.offer_ids() if store is not None else []
+            ids = [*cached, *(o.id for o in load_catalog())]
             found = sorted({i for i in ids if short_id_of(i).startswith(offer_id)})
             if len(found) > 1:
                 raise UsageError(
@@ -353,7 +372,7 @@ class OfferService:
         from gpubroker import credentials
         from gpubroker.providers import PROVIDERS
 
-        store = self.runtime.store
+        store = self.runtime.store_or_none()
         rows = []
         for name in known_providers():
             cls = PROVIDERS.get(name)
@@ -380,7 +399,7 @@ class OfferService:
                 cred = ", ".join(
                     f"{s.field}={s.source}" + ("" if s.required else " (optional)") for s in states
                 )
-            last = store.last_fetch(name)
+            last = store.last_fetch(name) if store is not None else None
             rows.append(
                 {
                     "provider": name,
