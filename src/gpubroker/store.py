@@ -146,10 +146,12 @@ CREATE TABLE {name} (
 _OFFERS_SELECT = ", ".join("NULL" if name == "source" else name for name in OFFER_FIELDS)
 #: Rows an older version (or a damaged file) may hold that no longer make an offer: they
 #: are left out of every read instead of failing it.
+#: (The unary ``+`` keeps these checks out of the planner's choice of index: the query's own
+#: filters pick it.)
 _VALID = (
-    " AND price_per_hour_usd > 0 AND price_per_hour_usd < 1e300"
-    " AND price_per_gpu_hour_usd > 0 AND price_per_gpu_hour_usd < 1e300"
-    " AND gpu_count >= 1 AND id IS NOT NULL AND gpu_model IS NOT NULL"
+    " AND +price_per_hour_usd > 0 AND +price_per_hour_usd < 1e300"
+    " AND +price_per_gpu_hour_usd > 0 AND +price_per_gpu_hour_usd < 1e300"
+    " AND +gpu_count >= 1 AND +id IS NOT NULL AND +gpu_model IS NOT NULL"
 )
 _OFFERS_INSERT = (
     f"INSERT OR REPLACE INTO offers ({', '.join(OFFER_FIELDS)}, fetched_at)"
@@ -884,8 +886,15 @@ class Store:
         where, params = _pushdown_sql(pushdown)
         if pushdown is not None and (pushdown.regions or pushdown.countries):
             _register_lower(conn)
+        column = "provider"
+        if not where:
+            # Every row of a provider that owns most of the table: one pass over the table
+            # beats an index lookup per row (about twice as fast at 50,000 rows).
+            (everything,) = conn.execute("SELECT count(*) FROM offers").fetchone()
+            if total * 2 > everything:
+                column = "+provider"
         cursor = conn.execute(
-            f"SELECT {_OFFERS_SELECT} FROM offers WHERE provider = ?{_VALID}{where}",
+            f"SELECT {_OFFERS_SELECT} FROM offers WHERE {column} = ?{_VALID}{where}",
             [provider, *params],
         )
         return CachedOffers(provider, _parse_iso(fetched), from_db_rows(cursor), total)
