@@ -1147,22 +1147,10 @@ class PodService:
             RefusedError: a destroyed POD, or one still being created.
             NotFoundError: no such POD, or its service is gone from ECS.
         """
-        row = self._operable(ref, "start")
-        driver = self._driver_for(row)
-        driver.set_desired_count(row["service_name"], 1)
-        row = self.runtime.store.update_pod(
-            row["pod_id"],
-            {"status": PodStatus.STARTING.value, "desired_count": 1},
-            kind="start",
-            message="start requested (desiredCount 1)",
-            record=True,
-        )
-        self._audit("start", row, "ok")
-        if wait:
-            self._wait(
-                row["pod_id"], want=PodStatus.RUNNING, timeout_s=timeout_s, on_progress=on_progress
-            )
-        return self.get(row["pod_id"])
+        return self._scale(
+            ref, "start", 1, PodStatus.STARTING, PodStatus.RUNNING,
+            wait=wait, timeout_s=timeout_s, on_progress=on_progress,
+        )  # fmt: skip
 
     def stop(
         self,
@@ -1178,21 +1166,37 @@ class PodService:
             RefusedError: a destroyed POD, or one still being created.
             NotFoundError: no such POD, or its service is gone from ECS.
         """
-        row = self._operable(ref, "stop")
+        return self._scale(
+            ref, "stop", 0, PodStatus.STOPPING, PodStatus.STOPPED,
+            wait=wait, timeout_s=timeout_s, on_progress=on_progress,
+        )  # fmt: skip
+
+    def _scale(
+        self,
+        ref: str,
+        action: str,
+        desired: int,
+        moving: PodStatus,
+        settled: PodStatus,
+        *,
+        wait: bool,
+        timeout_s: float,
+        on_progress: Progress | None,
+    ) -> Pod:
+        """Start or stop: set the service's desiredCount, journal it, audit it, maybe wait."""
+        row = self._operable(ref, action)
         driver = self._driver_for(row)
-        driver.set_desired_count(row["service_name"], 0)
+        driver.set_desired_count(row["service_name"], desired)
         row = self.runtime.store.update_pod(
             row["pod_id"],
-            {"status": PodStatus.STOPPING.value, "desired_count": 0},
-            kind="stop",
-            message="stop requested (desiredCount 0)",
+            {"status": moving.value, "desired_count": desired},
+            kind=action,
+            message=f"{action} requested (desiredCount {desired})",
             record=True,
         )
-        self._audit("stop", row, "ok")
+        self._audit(action, row, "ok")
         if wait:
-            self._wait(
-                row["pod_id"], want=PodStatus.STOPPED, timeout_s=timeout_s, on_progress=on_progress
-            )
+            self._wait(row["pod_id"], want=settled, timeout_s=timeout_s, on_progress=on_progress)
         return self.get(row["pod_id"])
 
     def destroy(
