@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from gpubroker._gc import paused
 from gpubroker.errors import UsageError
 from gpubroker.models import ProviderState, ProviderStatus, RankedOffer, SearchResult, Source
 from gpubroker.rows import OFFER_FIELDS as ROW_FIELDS
@@ -547,6 +548,7 @@ def write_lines(lines: Iterable[str], out: TextIO | None = None) -> None:
         stream.write("".join(chunk))
 
 
+@paused()
 def render_offers(
     offers: Sequence[RankedLike],
     fmt: OutputFormat,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gpubroker import gpus
+from gpubroker._gc import paused
 from gpubroker.errors import (
     InvalidCredentialsError,
     NoProvidersAvailableError,
@@ -142,6 +143,7 @@ class OfferService:
             notes=found.notes,
         )
 
+    @paused()
     def rows(
         self,
         query: Query | None = None,
