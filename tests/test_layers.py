@@ -16,7 +16,7 @@ SRC = Path(gpubroker.__file__).parent
 COMMANDS = sorted((SRC / "commands").glob("*.py"))
 
 #: What a command module may import from gpubroker: the facade, the shared models and
-#: errors, the renderer, the CLI vocabulary and its own package.
+#: errors, the renderer, the CLI vocabulary, the collector pause and its own package.
 ALLOWED = {
     "gpubroker",  # for __version__
     "gpubroker.broker",
@@ -24,6 +24,7 @@ ALLOWED = {
     "gpubroker.errors",
     "gpubroker.render",
     "gpubroker.vocabulary",
+    "gpubroker._gc",  # the process's garbage-collector policy for bulk output, not library work
 }
 
 

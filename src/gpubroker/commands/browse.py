@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from gpubroker._gc import paused
 from gpubroker.commands import _options as o
 from gpubroker.errors import NotFoundError
 from gpubroker.vocabulary import GROUP_BY
@@ -69,31 +70,39 @@ def browse(
     # Validate presentation flags before any network traffic.
     valid = broker.offers.group_columns(group_by) if group_by else render.OFFER_FIELDS
     columns = render.parse_fields(fields, valid)
-    with o.progress(st.err, "asking providers") as update:
-        # Light rows, not models: `--limit 0` over 50,000 cached offers streams in seconds.
-        result = broker.offers.rows(
-            query, preset=search.optimize, weights=search.weights or None,
-            explain=explain, hours=hours, sort=sort,
-            limit=None if group_by else (broker.settings.limit if limit is None else limit),
-            fresh=fresh, offline=offline, strict=strict, on_progress=update,
-            accept_empty=accept_empty,
-        )  # fmt: skip
-    print_notes(ctx, result)
-    if group_by:
-        rows = broker.offers.group(result.offers, group_by)
-        shown = rows[:limit] if limit else rows
-        render.render_groups(shown, output, group_by, columns=columns, no_color=st.no_color)
-    else:
-        render.render_offers(result.offers, output, fields=columns, hours=hours, explain=explain,
-                             no_color=st.no_color)  # fmt: skip
-    if not result.offers:
+    # One pause of the cyclic collector for the search and its output, and the rows dropped
+    # before it resumes: a collection would otherwise walk every row read (0.06 s at 50,000).
+    with paused():
+        with o.progress(st.err, "asking providers") as update:
+            # Light rows, not models: `--limit 0` over 50,000 cached offers streams in seconds.
+            result = broker.offers.rows(
+                query, preset=search.optimize, weights=search.weights or None,
+                explain=explain, hours=hours, sort=sort,
+                limit=None if group_by else (broker.settings.limit if limit is None else limit),
+                fresh=fresh, offline=offline, strict=strict, on_progress=update,
+                accept_empty=accept_empty,
+            )  # fmt: skip
+        print_notes(ctx, result)
+        if group_by:
+            rows = broker.offers.group(result.offers, group_by)
+            shown = rows[:limit] if limit else rows
+            render.render_groups(shown, output, group_by, columns=columns, no_color=st.no_color)
+            del rows, shown
+        else:
+            render.render_offers(
+                result.offers, output, fields=columns, hours=hours, explain=explain,
+                no_color=st.no_color,
+            )  # fmt: skip
+        count, total_matched = len(result.offers), result.total_matched
+        del result
+    if not count:
         raise NotFoundError(
             "no offer matched the filters", hint="loosen a filter, or see `browse --group-by gpu`"
         )
     if output.value == "table" and not group_by:
-        more = result.total_matched - len(result.offers)
+        more = total_matched - count
         tail = f"; {more} more with --limit" if more > 0 else ""
-        legend = f"{len(result.offers)} of {result.total_matched} offers{tail}"
+        legend = f"{count} of {total_matched} offers{tail}"
         if columns is None or "rank" in columns:
             legend += "; * = Pareto-optimal"
         st.err().print(legend, markup=False, highlight=False)
