@@ -10,7 +10,7 @@ import pytest
 from gpubroker.errors import QuerySyntaxError, UsageError
 from gpubroker.models import Availability, Offer, Query, Source
 from gpubroker.ranking import compile_query, matches, parse_where
-from gpubroker.ranking.filters import Predicate, gpu_notes, is_stale, states_gpu_count
+from gpubroker.ranking.filters import Predicate, gpu_notes, is_stale, match_all, states_gpu_count
 
 OBSERVED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -573,3 +573,27 @@ def test_long_input_is_clipped_in_messages() -> None:
         parse_where("x" * 10_000 + " = 1")
     assert len(str(info.value)) < 400
     assert "x" * 80 not in str(info.value)
+
+
+def test_a_query_without_filters_compiles_to_match_all() -> None:
+    """The search skips calling it for each of 50,000 cached rows when it is `match_all`."""
+    assert compile_query(Query()) is match_all
+    assert compile_query(Query(min_gpus=2)) is not match_all
+
+
+def test_a_search_without_filters_never_calls_a_predicate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gpubroker import Broker
+    from gpubroker.ranking import filters
+
+    def refuse(offer: Any) -> bool:
+        raise AssertionError("called")
+
+    monkeypatch.setattr(filters, "match_all", refuse)  # a call would now raise
+    from gpubroker.offers import service
+
+    monkeypatch.setattr(service, "match_all", refuse)
+    monkeypatch.setattr(service, "compile_query", lambda query, now=None: refuse)
+    found = Broker().offers.rows(offline=True, limit=0)
+    assert found.total_matched == len(found.offers) > 0

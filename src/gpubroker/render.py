@@ -474,7 +474,9 @@ def _encoded_column(values: Sequence[Any]) -> list[str]:
     kinds.discard(_NONE)
     if len(kinds) > 1:
         return [_json_value(v) for v in values]
-    kind = kinds.pop() if kinds else _NONE
+    if not kinds:  # nothing but nulls (no source URL, no hours asked)
+        return ["null"] * len(values)
+    kind = kinds.pop()
     encode = _encode_string if kind is str else _COLUMN_ENCODERS.get(kind)
     if encode is None:
         return [_json_value(v) for v in values]
@@ -520,8 +522,8 @@ def _jsonl_batch(batch: Sequence[RankedRow]) -> list[str]:
     encoded.append([int.__repr__(r.rank) for r in batch])
     encoded.append([float.__repr__(r.score) for r in batch])
     encoded.append(["true" if r.pareto_optimal else "false" for r in batch])
-    encoded.append([_json_value(r.total_cost_usd) for r in batch])
-    encoded.append([_json_value(r.contributions) for r in batch])
+    encoded.append(_encoded_column([r.total_cost_usd for r in batch]))
+    encoded.append(_encoded_column([r.contributions for r in batch]))
     encoded.append(["true" if r.stale else "false" for r in batch])
     # map + zip: zip hands out one tuple that is refilled while % consumes it.
     return list(map(_JSONL_TEMPLATE.__mod__, zip(*encoded, strict=True)))

@@ -31,7 +31,7 @@ from gpubroker.models import short_id as short_id_of
 from gpubroker.offers.collect import Mode, OfferCollector, known_providers, select_providers
 from gpubroker.providers.catalog import load_catalog
 from gpubroker.ranking import compile_query, parse_weights, place, pushdown, resolve_ranking
-from gpubroker.ranking.filters import gpu_notes, is_stale, states_gpu_count
+from gpubroker.ranking.filters import gpu_notes, is_stale, match_all, states_gpu_count
 from gpubroker.ranking.views import group_columns, group_offers, sort_offers
 from gpubroker.rows import OfferLike, OfferRow, RankedRow, RankedRows
 
@@ -210,8 +210,11 @@ class OfferService:
                 + detail,
                 statuses=collected.statuses,
             )
-        matched = [o for o in collected.offers if predicate(o)]
-        collected.offers.clear()  # only the matches are kept
+        if predicate is match_all:
+            matched, collected.offers = collected.offers, []
+        else:
+            matched = [o for o in collected.offers if predicate(o)]
+            collected.offers.clear()  # only the matches are kept
         ranked = place(matched, ranking, explain=explain, hours=hours)
         del matched
         if sort:

@@ -85,8 +85,11 @@ def _spec(offer: OfferLike) -> gpus.GPUSpec | None:
 
 def tflops_per_gpu(offer: OfferLike) -> float | None:
     """Dense BF16/FP16/FP32 TFLOPS of one GPU of the offer, from the registry."""
-    spec = _spec(offer)
-    return gpus.tflops(spec) if spec else None
+    return _TFLOPS.get(offer.gpu_model)
+
+
+#: `gpubroker.gpus.tflops` of every registry model, by name (read once per offer ranked).
+_TFLOPS: dict[str, float | None] = {name: gpus.tflops(spec) for name, spec in gpus.GPUS.items()}
 
 
 def _total_tflops(offer: OfferLike) -> float | None:
