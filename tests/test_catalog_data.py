@@ -114,3 +114,20 @@ def test_memory_and_disk_columns_are_gib(rows: list[dict[str, str]]) -> None:
         assert f"{round(decimal_gb):g} GB (decimal) = {r['disk_gib']} GiB" in r["evidence"]
     p5 = next(r for r in rows if r["instance_type"] == "p5.48xlarge")
     assert float(p5["disk_gib"]) == pytest.approx(30720e9 / 2**30, abs=0.01)
+
+
+def test_trusted_catalog_offers_equal_their_validated_selves() -> None:
+    """The catalog builds its offers without pydantic's validation (`make_offer(trusted=True)`):
+    each must be exactly what validating its fields gives."""
+    from gpubroker.models import Offer
+    from gpubroker.providers.catalog import load_catalog
+
+    offers = load_catalog()
+    assert offers
+    for offer in offers:
+        again = Offer.model_validate(offer.model_dump())
+        assert again == offer
+        assert again.model_dump(mode="json") == offer.model_dump(mode="json")
+        assert {k: type(v) for k, v in dict(again).items()} == {
+            k: type(v) for k, v in dict(offer).items()
+        }

@@ -597,3 +597,27 @@ def test_a_search_without_filters_never_calls_a_predicate(
     monkeypatch.setattr(service, "compile_query", lambda query, now=None: refuse)
     found = Broker().offers.rows(offline=True, limit=0)
     assert found.total_matched == len(found.offers) > 0
+
+
+@pytest.mark.parametrize(
+    "gpus",
+    [["h100"], ["h100,a100"], ["H100:8"], ["h100", "a100:2"], ["mystery gpu"], ["h100,mystery gpu"],
+     ["rtx4090"], []],
+)  # fmt: skip
+@pytest.mark.parametrize("extra", [{}, {"min_gpus": 2}, {"min_gpus": 1, "spot": False},
+                                   {"max_price_usd": 8, "spot": True, "min_gpus": 1}])  # fmt: skip
+def test_compiled_predicate_agrees_with_each_filter_alone(
+    gpus: list[str], extra: dict[str, Any]
+) -> None:
+    """The fast paths (a GPU set lookup, a pair of checks) decide as the filters one by one:
+    a GPU request's own `matches`, and each other filter compiled alone."""
+    from gpubroker.ranking.filters import parse_gpu_requests
+
+    requests = parse_gpu_requests(gpus)
+    alone = [compile_query(Query(**{key: value})) for key, value in extra.items()]
+    predicate = compile_query(Query(gpus=gpus, **extra))
+    for o in OFFERS:
+        expected = (not requests or any(r.matches(o) for r in requests)) and all(
+            check(o) for check in alone
+        )
+        assert predicate(o) is expected, (gpus, extra, o.id)

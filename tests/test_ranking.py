@@ -722,3 +722,7 @@ def test_place_is_rank_without_the_models() -> None:
             assert [row.rank for row in placed] == list(range(1, len(offers) + 1))
             if ranking.spot_last:
                 assert placed[-1].id == spot.id
+            for limit in (1, 2, len(offers) - 1, len(offers), len(offers) + 5):
+                # The top places of a limited ranking are the full ranking's, rank for rank.
+                top = place(offers, ranking, explain=True, hours=3, limit=limit)
+                assert [r.to_model() for r in top] == [r.to_model() for r in placed[:limit]]

@@ -53,7 +53,9 @@ class Offer(BaseModel):
         extras: provider-specific fields that do not fit the common shape.
     """
 
-    model_config = ConfigDict(frozen=True)
+    # Validation is built on first use (about 13 ms): a cold `browse` reads light rows and
+    # the bundled catalog's trusted offers, and never validates one.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     provider: str

@@ -215,7 +215,11 @@ class OfferService:
         else:
             matched = [o for o in collected.offers if predicate(o)]
             collected.offers.clear()  # only the matches are kept
-        ranked = place(matched, ranking, explain=explain, hours=hours)
+        total_matched = len(matched)
+        # A --sort reorders every place, so only a ranking-ordered result stops at the limit.
+        ranked = place(
+            matched, ranking, explain=explain, hours=hours, limit=None if sort else limit
+        )
         del matched
         if sort:
             ranked = sort_offers(ranked, sort)
@@ -224,7 +228,7 @@ class OfferService:
         return RankedRows(
             offers=shown,
             statuses=collected.statuses,
-            total_matched=len(ranked),
+            total_matched=total_matched,
             criteria=ranking.weights,
             notes=gpu_notes(query),
         )

@@ -57,6 +57,7 @@ def parse_catalog(text: str) -> list[Offer]:
                 source=Source.CATALOG,
                 source_url=row["source_url"].strip(),
                 extras={"as_of": row["as_of"].strip()},
+                trusted=True,
             )
         except (KeyError, ValueError, AttributeError) as exc:
             raise ValueError(f"{CATALOG_FILE} line {lineno}: {exc}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
 
 from gpubroker.models import RankedOffer
@@ -72,6 +73,7 @@ def place(
     *,
     explain: bool = False,
     hours: float | None = None,
+    limit: int | None = None,
 ) -> list[RankedRow]:
     """`rank`'s work without building models: each offer's place, best first.
 
@@ -80,6 +82,8 @@ def place(
         ranking: resolved weights and ordering rules (`resolve_ranking`).
         explain: attach each criterion's weighted position.
         hours: attach ``total_cost_usd`` for that many hours.
+        limit: only the best ``limit`` places (None or 0: every offer). Scores still come
+            from every offer; only the ordering and the rows built stop early.
     """
     matrix = build_matrix(offers, ranking.weights)
     benefit = matrix.benefit
@@ -98,7 +102,10 @@ def place(
     if ranking.spot_last:  # every on-demand offer first
         order_by.insert(0, [1 if o.spot else 0 for o in offers])
     keys = list(zip(*order_by, strict=True))
-    order = sorted(range(len(offers)), key=keys.__getitem__)
+    if limit and limit < len(offers):  # the keys are unique (the id is last): no ties to keep
+        order = heapq.nsmallest(limit, range(len(offers)), key=keys.__getitem__)
+    else:
+        order = sorted(range(len(offers)), key=keys.__getitem__)
     del keys, order_by
     ranked: list[RankedRow] = []
     for position, i in enumerate(order, start=1):

@@ -513,7 +513,12 @@ def compile_query(query: Query, *, now: datetime | None = None) -> Predicate:
     checks: list[Predicate] = []
     if query.gpus:
         requests = parse_gpu_requests(query.gpus)
-        checks.append(lambda o: any(r.matches(o) for r in requests))
+        if all(r.gpu.known and r.count is None for r in requests):
+            # Registry names without counts, the common case: one set lookup per offer.
+            models = frozenset(m for r in requests for m in r.gpu.models)
+            checks.append(lambda o: o.gpu_model in models)
+        else:
+            checks.append(lambda o: any(r.matches(o) for r in requests))
     if query.max_age_days is not None:
         cutoff = (now or datetime.now(UTC)) - timedelta(days=query.max_age_days)
         checks.append(lambda o: o.observed_at >= cutoff)
@@ -553,6 +558,9 @@ def compile_query(query: Query, *, now: datetime | None = None) -> Predicate:
         return match_all
     if len(checks) == 1:
         return checks[0]
+    if len(checks) == 2:  # the usual pair (a GPU and a count): no generator per offer
+        first, second = checks
+        return lambda o: first(o) and second(o)
     return lambda o: all(check(o) for check in checks)
 
 
