@@ -432,3 +432,18 @@ def test_an_ambiguous_name_lists_a_readable_number_of_choices() -> None:
     assert "Error: GPU 'rtx' is ambiguous; choose one of: A2000," in err
     assert " more" in err and "Hint: `gpubroker gpus` lists every model" in err
     assert len(err.splitlines()[0]) < 250
+
+
+@pytest.mark.parametrize(
+    ("stale", "expected"),
+    [(1, "note: 1 offer shown carries a list price older than 6 months"),
+     (2, "note: 2 offers shown carry list prices older than 6 months")],
+)  # fmt: skip
+def test_the_stale_note_agrees_with_its_count(stale: int, expected: str) -> None:
+    from types import SimpleNamespace
+
+    from gpubroker.render import result_note_lines
+
+    offers = [SimpleNamespace(stale=True)] * stale + [SimpleNamespace(stale=False)]
+    lines = result_note_lines(SimpleNamespace(notes=[], offers=offers, statuses=[]))  # type: ignore[arg-type]
+    assert lines[0].startswith(expected), lines

@@ -673,9 +673,11 @@ def result_note_lines(result: SearchResult | RankedRows) -> list[str]:
     lines = [f"note: {note}" for note in result.notes]
     stale = sum(1 for o in result.offers if o.stale)
     if stale:
+        what = "offers shown carry list prices"
+        if stale == 1:
+            what = "offer shown carries a list price"
         lines.append(
-            f"note: {stale} offer{'s' if stale > 1 else ''} shown carry list prices older than"
-            " 6 months (marked stale); --max-age 6mo hides them"
+            f"note: {stale} {what} older than 6 months (marked stale); --max-age 6mo hides them"
         )
     return lines + status_lines(result.statuses)
 
