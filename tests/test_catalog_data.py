@@ -33,7 +33,17 @@ HEADER = [
     "as_of",
     "evidence",
 ]
-KNOWN_PROVIDERS = {"aws", "azure", "gcp", "lambda", "runpod", "verda"}
+KNOWN_PROVIDERS = {
+    "aws",
+    "azure",
+    "gcp",
+    "hyperstack",
+    "lambda",
+    "runpod",
+    "tensordock",
+    "verda",
+    "vultr",
+}
 AS_OF = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")
 
 
@@ -114,6 +124,34 @@ def test_memory_and_disk_columns_are_gib(rows: list[dict[str, str]]) -> None:
         assert f"{round(decimal_gb):g} GB (decimal) = {r['disk_gib']} GiB" in r["evidence"]
     p5 = next(r for r in rows if r["instance_type"] == "p5.48xlarge")
     assert float(p5["disk_gib"]) == pytest.approx(30720e9 / 2**30, abs=0.01)
+    # Vultr's page gives storage in decimal TB (1.20 TB): converted too, and said so.
+    vultr = [r for r in rows if r["provider"] == "vultr" and r["disk_gib"]]
+    assert vultr
+    for r in vultr:
+        assert f"= {r['disk_gib']} GiB" in r["evidence"], r["instance_type"]
+    l40s = next(r for r in vultr if r["instance_type"] == "vcg-l40s-16c-180g-48vram")
+    assert float(l40s["disk_gib"]) == pytest.approx(1200e9 / 2**30, abs=0.01)
+
+
+def test_every_provider_that_publishes_list_prices_has_rows(rows: list[dict[str, str]]) -> None:
+    """Vultr, Hyperstack and TensorDock publish list prices; Azure's other GPU sizes and
+    GCP's prices have dated sources newer than the first catalog (2025-03)."""
+    providers = Counter(r["provider"] for r in rows)
+    for name in ("vultr", "hyperstack", "tensordock"):
+        assert providers[name] >= 2, name
+    azure = {r["instance_type"] for r in rows if r["provider"] == "azure"}
+    assert {"Standard_ND96asr_v4", "Standard_NC24ads_A100_v4", "Standard_NC40ads_H100_v5",
+            "Standard_ND96isr_H100_v5"} <= azure  # fmt: skip
+    assert any(r["provider"] == "gcp" and r["as_of"] >= "2026-01" for r in rows)
+
+
+def test_every_catalog_gpu_is_in_the_registry() -> None:
+    """A catalog row's GPU resolves to a registry model, so the ranking knows its TFLOPS."""
+    from gpubroker import gpus
+
+    _, rows = _read()
+    unknown = {r["gpu"] for r in rows if gpus.normalize(r["gpu"]) is None}
+    assert not unknown
 
 
 def test_trusted_catalog_offers_equal_their_validated_selves() -> None:

@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 from gpubroker.cli import app
 
 TENSORDOCK = "https://dashboard.tensordock.com/api/v2/locations"
+#: A marketplace: no list prices, so no catalog rows to fall back on.
+VAST = "https://console.vast.ai/api/v0/bundles/"
 HYPERSTACK = "https://infrahub-api.nexgencloud.com/v1"
 
 
@@ -21,9 +23,9 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_refused_key_without_a_catalog_fallback_exits_4(
     http_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TENSORDOCK_API_KEY", "wrong-key-0001")
-    http_mock.get(TENSORDOCK).mock(return_value=httpx.Response(401, json={"error": "bad key"}))
-    code, out, err = invoke("browse", "--provider", "tensordock", "--fresh", "--json")
+    monkeypatch.setenv("VAST_API_KEY", "wrong-key-0001")
+    http_mock.post(VAST).mock(return_value=httpx.Response(401, json={"error": "bad key"}))
+    code, out, err = invoke("browse", "--provider", "vastai", "--fresh", "--json")
     assert code == 4
     assert "refused the credentials" in err
     assert "wrong-key-0001" not in out + err
@@ -48,6 +50,5 @@ def test_strict_with_only_refused_keys_exits_4_and_with_an_outage_exits_5(
 def test_an_outage_without_fallback_exits_5(
     http_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TENSORDOCK_API_KEY", "k-0004")
-    http_mock.get(TENSORDOCK).mock(side_effect=httpx.ConnectError("down"))
-    assert invoke("browse", "--provider", "tensordock", "--fresh")[0] == 5
+    http_mock.post(VAST).mock(side_effect=httpx.ConnectError("down"))
+    assert invoke("browse", "--provider", "vastai", "--fresh")[0] == 5

@@ -31,6 +31,8 @@ def names(specs: list[GPUSpec]) -> list[str]:
 PROVIDER_SPELLINGS: list[tuple[str, float | None, str]] = [
     # nvidia-smi / torch.cuda.get_device_name / rocm-smi
     ("NVIDIA B200", None, "B200"),
+    ("B300 288GB", None, "B300"),  # Hyperstack's price page
+    ("NVIDIA B300", 288 * 1024 * MIB, "B300"),
     ("NVIDIA H200", None, "H200"),
     ("NVIDIA H200 NVL", None, "H200-NVL"),
     ("NVIDIA H100 80GB HBM3", None, "H100-SXM"),
@@ -591,12 +593,12 @@ def test_search_by_architecture_is_case_and_space_insensitive() -> None:
 def test_search_filters_combine_and_keep_registry_order() -> None:
     amd = ["MI355X", "MI325X", "MI300X", "MI250X", "MI250", "MI210", "MI100", "MI50"]
     assert names(search(vendor="AMD")) == amd
-    assert names(search(min_vram_gib=141)) == ["B200", "MI355X", "MI325X", "MI300X", "H200",
-                                               "H200-NVL"]  # fmt: skip
+    assert names(search(min_vram_gib=141)) == ["B300", "B200", "MI355X", "MI325X", "MI300X",
+                                               "H200", "H200-NVL"]  # fmt: skip
     big_ampere = names(search(arch="ampere", min_vram_gib=48))
     assert big_ampere == ["A100-80GB", "A100-80GB-PCIE", "A800-80GB", "A40", "A6000"]
     nvidia_96 = names(search(min_vram_gib=96, vendor="nvidia"))
-    assert nvidia_96 == ["B200", "H200", "H200-NVL", "GH200", "RTX-PRO-6000-SERVER",
+    assert nvidia_96 == ["B300", "B200", "H200", "H200-NVL", "GH200", "RTX-PRO-6000-SERVER",
                          "RTX-PRO-6000-WS", "RTX-PRO-6000-MAXQ"]  # fmt: skip
     assert search() == list(GPUS.values())
     order = list(GPUS)

@@ -218,6 +218,11 @@ _N, _A = "nvidia", "amd"
 # fmt: off
 _SPECS: tuple[GPUSpec, ...] = (
     # Data centre, newest first (vendor datasheet figures).
+    _spec(_N, "B300", "B300", "B300", "Blackwell",
+          288, "HBM3e", 8000, 2250, 2250, 75, "10.3",
+          "https://www.nvidia.com/en-us/data-center/hgx/ (HGX B300, 8 GPUs: 2.3 TB HBM3e, 8 "
+          "TB/s per GPU, FP16/BF16 36 PFLOPS with sparsity = 2250 dense per GPU, FP32 600 "
+          "TFLOPS = 75 per GPU)"),
     _spec(_N, "B200", "B200", "B200", "Blackwell",
           180, "HBM3e", 8000, 2250, 2250, 80, "10.0",
           "https://www.nvidia.com/en-us/data-center/dgx-b200/ (HGX B200; ~7.7-8 TB/s, ~75-80 "

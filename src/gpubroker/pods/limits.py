@@ -56,7 +56,7 @@ PROVIDER_LIMITS: dict[str, ProviderLimits] = {
         ProviderLimits("runpod", 8),  # pods rent up to 8 GPUs
         ProviderLimits("vastai", 16),  # marketplace hosts list up to 16 GPUs
         ProviderLimits("verda", 8),
-        ProviderLimits("vultr", 8),
+        ProviderLimits("vultr", 16),  # vcg-a16-96c-960g-256vram: 16x A16 (4 boards of 4)
         ProviderLimits("hyperstack", 8),
         ProviderLimits("tensordock", 8),
     )
