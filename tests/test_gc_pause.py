@@ -128,7 +128,8 @@ def test_rendering_writes_with_the_collector_paused() -> None:
 
 
 def test_the_console_entry_point_leaves_the_collector_on() -> None:
-    """``gpubroker`` pauses the collector while it imports, then turns it back on."""
+    """``gpubroker`` leaves the collector on and freezes nothing: freezing what the imports
+    built kept about 22 MiB more at the peak of a 50,000-offer refresh, for no time saved."""
     probe = (
         "import gc, sys\n"
         "from gpubroker import cli\n"
@@ -141,4 +142,4 @@ def test_the_console_entry_point_leaves_the_collector_on() -> None:
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "[(True, True)]"
+    assert out.strip() == "[(True, False)]"
