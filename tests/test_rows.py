@@ -136,3 +136,67 @@ def test_a_row_is_a_small_tuple(store: Store) -> None:
     assert isinstance(row, tuple) and len(row) == len(OFFER_FIELDS)
     assert not hasattr(row, "__dict__")
     assert repr(row) == "OfferRow(id='p:1', price_per_hour_usd=2.0)"
+
+
+SHAPES = [("H100 SXM", 8, 80.0, 192.0, 2048.0, "US", "us-east-1"),
+          ("RTX 4090", 1, 24.0, 16.0, 64.0, "DE", None),
+          ("RTX 4090", 2, 24.0, 32.0, 128.0, None, "eu-1"),
+          ("A100 80GB PCIe", 4, 80.0, None, 512.0, "JP", "ap-1")]  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    # monkeypatch sets the same value on every example (the one drawn for it), and undoes it
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    picks=st.lists(
+        st.tuples(st.sampled_from(SHAPES), st.floats(0.1, 50), st.booleans(), rankings),
+        min_size=3, max_size=25,
+    ),
+    chunk=st.integers(1, 6),
+    memo=st.integers(1, 4),
+)  # fmt: skip
+def test_grouped_columns_encode_repeats_exactly(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    picks: list[tuple[tuple[object, ...], float, bool, dict[str, object]]],
+    chunk: int,
+    memo: int,
+) -> None:
+    """Rows that share a GPU and machine shape, a place or a timestamp reuse one encoding of
+    those columns (across chunks, and after the memo starts afresh): every line still equals
+    the row-by-row line."""
+    from gpubroker.providers.base import make_offer
+
+    monkeypatch.setattr(render, "_SEGMENT_MEMO", memo)
+    made = []
+    for n, ((gpu, count, memory, vcpus, ram, country, region), price, spot, _) in enumerate(picks):
+        o = make_offer(
+            provider="p", native_id=str(n), gpu_name_raw=gpu, gpu_count=count,
+            gpu_memory_gib=memory, vcpus=vcpus, ram_gib=ram, country=country, region=region,
+            spot=spot, price_per_hour_usd=price, observed_at=T0,
+        )  # fmt: skip
+        assert o is not None
+        made.append(o)
+    with Store(Path(tmp_path_factory.mktemp("groups")) / "db.sqlite", now=lambda: T0) as s:
+        s.save_offers("p", made, T0)
+        result = s.cached_offers("p")
+        assert result is not None
+        rows = {row.id: row for row in result.offers}
+    ranked = [RankedRow(rows[o.id], **r) for o, (*_, r) in zip(made, picks, strict=True)]  # type: ignore[arg-type]
+    expected = [render.offer_jsonl(r) for r in ranked]
+    assert list(render.jsonl_lines(ranked, chunk=chunk)) == expected
+
+
+def test_a_cached_negative_zero_reads_back_as_zero(store: Store) -> None:
+    """The grouped JSON encoding relies on it: equal keys must encode equally, and -0.0 ==
+    0.0 would otherwise share an encoding. SQLite's REAL columns give back 0.0."""
+    import math
+
+    from tests.test_store import offer as make
+
+    row = cached(store, make("p", "negzero", ram_gib=-0.0, vcpus=-0.0, memory=-0.0))
+    for value in (row.ram_gib, row.vcpus):
+        assert value == 0.0 and math.copysign(1.0, value) == 1.0
