@@ -592,7 +592,9 @@ def _jsonl_batch(batch: Sequence[RankedRow], memos: dict[tuple[int, ...], _Segme
             continue
         (j,) = slot
         column = list(map(itemgetter(j), rows))
-        if j in (_SPOT_INDEX, _SOURCE_INDEX, _EXTRAS_INDEX):
+        if j == _EXTRAS_INDEX:  # kept exactly as json.dumps wrote it
+            encoded.append(column)
+        elif j in (_SPOT_INDEX, _SOURCE_INDEX):
             encoded.append([_row_json_value(j, v) for v in column])
         else:
             encoded.append(_encoded_column(column))

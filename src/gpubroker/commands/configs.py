@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -66,19 +67,23 @@ LIST_COLUMNS = ["name", "mode", "gpu", "status", "price", "budget"]
 LIST_HEADERS = {"price": "$/h"}
 
 
-def _fields(**values: Any) -> dict[str, Any]:
-    """Library field names for the flags that were given."""
-    names = {
-        "description": "description", "gpu": "gpu_type", "gpu_count": "gpu_count",
-        "gpu_memory": "gpu_memory_gib", "mode": "provider_selection_mode",
-        "provider": "provider", "offer": "provider_offer_id", "vcpus": "vcpus", "ram": "ram_gib",
-        "storage": "storage_gib", "storage_type": "storage_type",
-        "network_speed": "network_speed_gbps", "public_ip": "public_ip", "region": "region",
-        "zone": "availability_zone", "spot": "spot_instance",
-        "max_spot_price": "max_spot_price_usd", "image": "image", "cpu": "cpu_units",
-        "memory": "memory_mib", "tag": "tags",
-    }  # fmt: skip
-    return {names[k]: v for k, v in values.items() if v is not None}
+#: Each config flag's parameter name, and the library field it sets.
+_FLAG_FIELDS = {
+    "description": "description", "gpu": "gpu_type", "gpu_count": "gpu_count",
+    "gpu_memory": "gpu_memory_gib", "mode": "provider_selection_mode",
+    "provider": "provider", "offer": "provider_offer_id", "vcpus": "vcpus", "ram": "ram_gib",
+    "storage": "storage_gib", "storage_type": "storage_type",
+    "network_speed": "network_speed_gbps", "public_ip": "public_ip", "region": "region",
+    "zone": "availability_zone", "spot": "spot_instance",
+    "max_spot_price": "max_spot_price_usd", "image": "image", "cpu": "cpu_units",
+    "memory": "memory_mib", "tag": "tags",
+}  # fmt: skip
+
+
+def _fields(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Library field names and values for the config flags given, picked out of a
+    command's parameters (``locals()`` on entry)."""
+    return {field: params[flag] for flag, field in _FLAG_FIELDS.items() if params[flag] is not None}
 
 
 def _write_config(ctx: typer.Context, cfg: Any, fmt: o.FormatOpt, as_json: bool) -> None:
@@ -128,29 +133,7 @@ def create(
       gpubroker configs create h100-agent --gpu H100 --mode auto_cheapest --budget 5/h
       gpubroker configs create pinned --mode manual --offer 'lambda:gpu_1x_h100_pcie:any:ondemand'
     """
-    fields = _fields(
-        description=description,
-        gpu=gpu,
-        gpu_count=gpu_count,
-        gpu_memory=gpu_memory,
-        mode=mode,
-        provider=provider,
-        offer=offer,
-        vcpus=vcpus,
-        ram=ram,
-        storage=storage,
-        storage_type=storage_type,
-        network_speed=network_speed,
-        public_ip=public_ip,
-        region=region,
-        zone=zone,
-        spot=spot,
-        max_spot_price=max_spot_price,
-        image=image,
-        cpu=cpu,
-        memory=memory,
-        tag=tag,
-    )
+    fields = _fields(locals())
     cfg = o.state(ctx).broker().pods.configs.create(name, budget=budget, **fields)
     note(
         ctx,
@@ -245,29 +228,7 @@ def update(
     Example:
       gpubroker configs update h100-agent --gpu-count 2 --clear provider
     """
-    fields = _fields(
-        description=description,
-        gpu=gpu,
-        gpu_count=gpu_count,
-        gpu_memory=gpu_memory,
-        mode=mode,
-        provider=provider,
-        offer=offer,
-        vcpus=vcpus,
-        ram=ram,
-        storage=storage,
-        storage_type=storage_type,
-        network_speed=network_speed,
-        public_ip=public_ip,
-        region=region,
-        zone=zone,
-        spot=spot,
-        max_spot_price=max_spot_price,
-        image=image,
-        cpu=cpu,
-        memory=memory,
-        tag=tag,
-    )
+    fields = _fields(locals())
     if rename is not None:
         fields["name"] = rename
     cfg = (

