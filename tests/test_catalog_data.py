@@ -140,9 +140,38 @@ def test_every_provider_that_publishes_list_prices_has_rows(rows: list[dict[str,
     for name in ("vultr", "hyperstack", "tensordock"):
         assert providers[name] >= 2, name
     azure = {r["instance_type"] for r in rows if r["provider"] == "azure"}
+    # The size families the decision-quality issue names; NV6/12/18ads_A10_v5 are GPU slices
+    # (1/6, 1/3, 1/2 of an A10) that no offer represents, live or offline.
     assert {"Standard_ND96asr_v4", "Standard_NC24ads_A100_v4", "Standard_NC40ads_H100_v5",
-            "Standard_ND96isr_H100_v5"} <= azure  # fmt: skip
+            "Standard_ND96isr_H100_v5", "Standard_ND96amsr_A100_v4", "Standard_NC48ads_A100_v4",
+            "Standard_NC96ads_A100_v4", "Standard_NC80adis_H100_v5", "Standard_ND96isr_H200_v5",
+            "Standard_NV36ads_A10_v5", "Standard_NV72ads_A10_v5", "Standard_NC4as_T4_v3",
+            "Standard_NC8as_T4_v3"} <= azure  # fmt: skip
     assert any(r["provider"] == "gcp" and r["as_of"] >= "2026-01" for r in rows)
+
+
+def test_azure_rows_agree_with_the_live_size_table(rows: list[dict[str, str]]) -> None:
+    """An Azure catalog row and the live provider's reading of the same VM size give the same
+    GPU model, count, vCPUs and RAM, so an offline row and a live one compare like for like."""
+    from gpubroker import gpus
+    from gpubroker.providers import azure
+
+    checked = 0
+    for r in rows:
+        if r["provider"] != "azure":
+            continue
+        name = r["instance_type"]
+        assert not azure.is_fractional(name), name
+        sku = azure.sku_spec(name)
+        assert sku is not None, name
+        assert int(r["gpu_count"]) == sku.gpu_count, name
+        assert int(r["vcpus"]) == sku.vcpus, name
+        assert float(r["ram_gib"]) == sku.ram_gib, name
+        assert float(r["gpu_memory_gib"]) == sku.gpu_memory_gib, name
+        ours, theirs = gpus.normalize(r["gpu"]), gpus.normalize(sku.gpu_name_raw)
+        assert ours is not None and ours == theirs, name
+        checked += 1
+    assert checked >= 10
 
 
 def test_every_catalog_gpu_is_in_the_registry() -> None:
