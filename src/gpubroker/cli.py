@@ -237,7 +237,8 @@ _VALUE_OPTIONS = frozenset({"--profile", "--format", "-f"})
 
 def app_for(args: list[str]) -> typer.Typer:
     """``app`` with only the command ``args`` invoke (Typer builds every registered command
-    on each run, ~40 ms of a cold start); the whole app when the command is not clear."""
+    on each run, ~40 ms of a cold start; a `LAZY_APPS` group is built by `BoundaryGroup`);
+    the whole app when the command is not clear."""
     i = 0
     while i < len(args) and args[i].startswith("-"):
         if args[i] == "--":
@@ -248,7 +249,7 @@ def app_for(args: list[str]) -> typer.Typer:
     name = args[i]
     commands = [c for c in app.registered_commands if c.name == name]
     groups = [g for g in app.registered_groups if g.name == name]
-    if not commands and not groups:
+    if not commands and not groups and name not in LAZY_APPS:
         return app  # an unknown command: the whole app says so, with the valid ones
     slim = typer.Typer(**_APP_SETTINGS)
     slim.registered_callback = app.registered_callback

@@ -76,7 +76,7 @@ class DoctorService:
         yield lambda: self._providers(network, timeout_s)
         yield lambda: self._aws(network)
         yield lambda: self._hosted_api(network, timeout_s)
-        yield self._hosted_api_credentials
+        yield lambda: _hosted_api_credentials_of(self.runtime)
 
     # -- local ----------------------------------------------------------------------------
 
@@ -309,9 +309,6 @@ class DoctorService:
             count = len(clusters.get("clusterArns", []))
             checks.append(Check("ecs", Level.OK, f"ECS reachable ({count} cluster(s) listed)"))
         return checks
-
-    def _hosted_api_credentials(self) -> list[Check]:
-        return _hosted_api_credentials_of(self.runtime)
 
     def _hosted_api(self, network: bool, timeout_s: float) -> list[Check]:
         url = self.runtime.settings.api_url

@@ -154,12 +154,6 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
 
 
-def _httpx() -> Any:
-    import httpx
-
-    return httpx
-
-
 def http_error_summary(response: httpx.Response) -> str:
     """A short, secret-free description of an HTTP error response.
 
@@ -167,12 +161,14 @@ def http_error_summary(response: httpx.Response) -> str:
     one (``error``, ``message``, ``detail``, ``error.message``), ``HTML error page`` for
     HTML bodies; never the request's headers.
     """
+    import httpx
+
     reason = response.reason_phrase or "error"
     ctype = response.headers.get("content-type", "")
     detail = ""
     try:
         text = response.text
-    except (_httpx().ResponseNotRead, UnicodeDecodeError):
+    except (httpx.ResponseNotRead, UnicodeDecodeError):
         text = ""
     if "json" in ctype:
         with contextlib.suppress(ValueError):
@@ -213,7 +209,8 @@ def translate_exception(
     """
     if isinstance(exc, GpubrokerError):
         return exc
-    httpx = _httpx()
+    import httpx
+
     if isinstance(exc, httpx.HTTPStatusError):
         resp = exc.response
         summary = http_error_summary(resp)

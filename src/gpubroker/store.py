@@ -619,6 +619,42 @@ def _is_corruption(exc: sqlite3.Error) -> bool:
     return any(text in str(exc) for text in _CORRUPTION)
 
 
+def _select(
+    conn: sqlite3.Connection,
+    table: str,
+    where: str | None = None,
+    params: Sequence[Any] = (),
+    *,
+    order_by: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """A table's rows as dicts, as sqlite-utils' ``rows_where`` gives them, in plain SQL:
+    a read never needs sqlite-utils loaded."""
+    sql = f"SELECT * FROM [{table}]"
+    if where:
+        sql += f" WHERE {where}"
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    cursor = conn.execute(sql, list(params))
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor]
+
+
+def _first(
+    conn: sqlite3.Connection,
+    table: str,
+    where: str,
+    params: Sequence[Any],
+    *,
+    order_by: str | None = None,
+) -> dict[str, Any] | None:
+    """The first row `_select` gives, or None."""
+    rows = _select(conn, table, where, params, order_by=order_by, limit=1)
+    return rows[0] if rows else None
+
+
 def _store_error(path: Path | str, exc: sqlite3.Error) -> StoreError:
     if _is_corruption(exc):
         return StoreError(
@@ -727,6 +763,7 @@ class Store:
             if str(path) != ":memory:":
                 _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
+            _register_lower(conn)  # the cache read's region and country push-down uses it
             self.conn = conn
             if self._migrations_pending():
                 self.migrate()
@@ -824,7 +861,7 @@ class Store:
         return applied_now
 
     def applied_migrations(self) -> list[str]:
-        return [row["name"] for row in self.db.table("_migrations").rows_where(order_by="name")]
+        return [row["name"] for row in _select(self.conn, "_migrations", order_by="name")]
 
     # --- offers cache ---------------------------------------------------------------
 
@@ -884,8 +921,6 @@ class Store:
                 return None
             return CachedOffers(provider, _parse_iso(fetch["started_at"]), [], 0)
         where, params = _pushdown_sql(pushdown)
-        if pushdown is not None and (pushdown.regions or pushdown.countries):
-            _register_lower(conn)
         column = "provider"
         if not where:
             # Every row of a provider that owns most of the table: one pass over the table
@@ -899,6 +934,14 @@ class Store:
         )
         return CachedOffers(provider, _parse_iso(fetched), from_db_rows(cursor), total)
 
+    def cached_total(self, provider: str) -> int:
+        """How many offers are cached for a provider (`CachedOffers.total`, without reading
+        them)."""
+        (total,) = self.conn.execute(
+            "SELECT count(*) FROM offers WHERE provider = ?", [provider]
+        ).fetchone()
+        return int(total)
+
     def get_offer(self, offer_id: str) -> Offer | None:
         cursor = self.conn.execute(f"SELECT {_OFFERS_SELECT} FROM offers WHERE id = ?", [offer_id])
         rows = from_db_rows(cursor)
@@ -906,7 +949,7 @@ class Store:
 
     def offer_ids(self) -> list[str]:
         """Every cached offer id."""
-        return [row[0] for row in self.db.execute("SELECT id FROM offers")]
+        return [row[0] for row in self.conn.execute("SELECT id FROM offers")]
 
     # --- fetch log ------------------------------------------------------------------
 
@@ -931,13 +974,9 @@ class Store:
 
     def last_fetch(self, provider: str, *, ok_only: bool = False) -> dict[str, Any] | None:
         where = "provider = ?" + (" and status = 'ok'" if ok_only else "")
-        cursor = self.conn.execute(
-            f"SELECT * FROM fetches WHERE {where} ORDER BY started_at DESC LIMIT 1", [provider]
-        )
-        values = cursor.fetchone()
-        if values is None:
+        row = _first(self.conn, "fetches", where, [provider], order_by="started_at DESC")
+        if row is None:
             return None
-        row = dict(zip([c[0] for c in cursor.description], values, strict=True))
         try:
             skipped = json.loads(row.get("skipped") or "{}")
         except ValueError:
@@ -949,21 +988,13 @@ class Store:
 
     def current_subscription(self, profile: str) -> dict[str, Any] | None:
         """The profile's most recently updated subscription row, if any."""
-        rows = list(
-            self.db.table("subscriptions").rows_where(
-                "profile = ?", [profile], order_by="updated_at desc", limit=1
-            )
+        return _first(
+            self.conn, "subscriptions", "profile = ?", [profile], order_by="updated_at desc"
         )
-        return dict(rows[0]) if rows else None
 
     def subscription(self, subscription_id: str) -> dict[str, Any] | None:
         """One subscription row by id."""
-        rows = list(
-            self.db.table("subscriptions").rows_where(
-                "subscription_id = ?", [subscription_id], limit=1
-            )
-        )
-        return dict(rows[0]) if rows else None
+        return _first(self.conn, "subscriptions", "subscription_id = ?", [subscription_id])
 
     def subscriptions(self, profile: str, **match: Any) -> list[dict[str, Any]]:
         """The profile's subscription rows, most recently updated first.
@@ -975,12 +1006,13 @@ class Store:
         if unknown:
             raise ValueError(f"unknown subscription columns: {sorted(unknown)}")
         where = " and ".join(["profile = ?", *(f"[{key}] = ?" for key in match)])
-        return [
-            dict(row)
-            for row in self.db.table("subscriptions").rows_where(
-                where, [profile, *match.values()], order_by="updated_at desc, rowid desc"
-            )
-        ]
+        return _select(
+            self.conn,
+            "subscriptions",
+            where,
+            [profile, *match.values()],
+            order_by="updated_at desc, rowid desc",
+        )
 
     def save_subscription(
         self, row: dict[str, Any], *, previous_id: str | None = None
@@ -1000,9 +1032,9 @@ class Store:
             for old in dict.fromkeys([previous_id, new_id]):
                 if old is None:
                     continue
-                found = list(table.rows_where("subscription_id = ?", [old], limit=1))
-                if found:
-                    merged.update({k: v for k, v in dict(found[0]).items() if v is not None})
+                found = _first(db.conn, "subscriptions", "subscription_id = ?", [old])
+                if found is not None:
+                    merged.update({k: v for k, v in found.items() if v is not None})
                     if old != new_id:
                         table.delete(old)
             merged.update(
@@ -1023,7 +1055,7 @@ class Store:
             RefusedError: another config already has this name.
         """
         with self.write() as db:
-            if self._config_named(db, row["name"]) is not None:
+            if self._config_named(db.conn, row["name"]) is not None:
                 raise RefusedError(
                     f"a config named {row['name']!r} already exists",
                     hint="pick another name, or change it with `gpubroker configs update`",
@@ -1031,19 +1063,16 @@ class Store:
             db.table("pod_configs").insert(row)
 
     @staticmethod
-    def _config_named(db: Database, name: str) -> dict[str, Any] | None:
-        rows = list(db.table("pod_configs").rows_where("name = ?", [name], limit=1))
-        return dict(rows[0]) if rows else None
+    def _config_named(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
+        return _first(conn, "pod_configs", "name = ?", [name])
 
     def pod_config(self, id_or_name: str) -> dict[str, Any] | None:
         """A config by exact id, else by name."""
-        rows = list(self.db.table("pod_configs").rows_where("id = ?", [id_or_name], limit=1))
-        if rows:
-            return dict(rows[0])
-        return self._config_named(self.db, id_or_name)
+        found = _first(self.conn, "pod_configs", "id = ?", [id_or_name])
+        return found if found is not None else self._config_named(self.conn, id_or_name)
 
     def pod_configs(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.table("pod_configs").rows_where(order_by="name")]
+        return _select(self.conn, "pod_configs", order_by="name")
 
     def update_pod_config(self, config_id: str, changes: dict[str, Any]) -> None:
         """Change a config's columns.
@@ -1054,7 +1083,7 @@ class Store:
         with self.write() as db:
             new_name = changes.get("name")
             if new_name is not None:
-                other = self._config_named(db, new_name)
+                other = self._config_named(db.conn, new_name)
                 if other is not None and other["id"] != config_id:
                     raise RefusedError(f"a config named {new_name!r} already exists")
             db.table("pod_configs").update(config_id, changes)
@@ -1088,7 +1117,7 @@ class Store:
         stamp = _iso(self.now())
         row = {"created_at": stamp, **row, "updated_at": stamp}
         with self.write() as db:
-            live = self._live_pod_named(db, row["name"])
+            live = self._live_pod_named(db.conn, row["name"])
             if live is not None:
                 raise RefusedError(
                     f"the name {row['name']!r} is in use by POD {live['pod_id']} "
@@ -1102,13 +1131,8 @@ class Store:
             self._event(db, row["pod_id"], kind, None, row["status"], message)
 
     @staticmethod
-    def _live_pod_named(db: Database, name: str) -> dict[str, Any] | None:
-        rows = list(
-            db.table("pods").rows_where(
-                "name = ? and status not in ('failed', 'destroyed')", [name], limit=1
-            )
-        )
-        return dict(rows[0]) if rows else None
+    def _live_pod_named(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
+        return _first(conn, "pods", "name = ? and status not in ('failed', 'destroyed')", [name])
 
     def update_pod(
         self,
@@ -1125,10 +1149,10 @@ class Store:
             The row after the change.
         """
         with self.write() as db:
-            rows = list(db.table("pods").rows_where("pod_id = ?", [pod_id], limit=1))
-            if not rows:
+            row = _first(db.conn, "pods", "pod_id = ?", [pod_id])
+            if row is None:
                 raise StoreError(f"no POD {pod_id} in the journal")
-            old = rows[0]["status"]
+            old = row["status"]
             new = changes.get("status", old)
             db.table("pods").update(pod_id, {**changes, "updated_at": _iso(self.now())})
             if new != old or record:
@@ -1142,31 +1166,21 @@ class Store:
             self._event(db, pod_id, kind, status, status, message)
 
     def pod(self, pod_id: str) -> dict[str, Any] | None:
-        rows = list(self.db.table("pods").rows_where("pod_id = ?", [pod_id], limit=1))
-        return dict(rows[0]) if rows else None
+        return _first(self.conn, "pods", "pod_id = ?", [pod_id])
 
     def pods_named(self, name: str) -> list[dict[str, Any]]:
         """PODs with this name, newest first (at most one of them is live)."""
-        return [
-            dict(r)
-            for r in self.db.table("pods").rows_where(
-                "name = ?", [name], order_by="created_at desc"
-            )
-        ]
+        return _select(self.conn, "pods", "name = ?", [name], order_by="created_at desc")
 
     def pods(self, statuses: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """PODs, oldest first, optionally only those in the given states."""
         wanted = sorted(set(statuses or ()))
-        if wanted:
-            where = f"status in ({', '.join('?' for _ in wanted)})"
-            rows = self.db.table("pods").rows_where(where, wanted, order_by="created_at")
-        else:
-            rows = self.db.table("pods").rows_where(order_by="created_at")
-        return [dict(r) for r in rows]
+        where = f"status in ({', '.join('?' for _ in wanted)})" if wanted else None
+        return _select(self.conn, "pods", where, wanted, order_by="created_at")
 
     def count_live_pods(self, owner: str) -> int:
         return int(
-            self.db.execute(
+            self.conn.execute(
                 "select count(*) from pods where owner = ?"
                 " and status not in ('failed', 'destroyed')",
                 [owner],
@@ -1175,12 +1189,7 @@ class Store:
 
     def pod_events(self, pod_id: str) -> list[dict[str, Any]]:
         """A POD's history, oldest first."""
-        return [
-            dict(r)
-            for r in self.db.table("pod_events").rows_where(
-                "pod_id = ?", [pod_id], order_by="at, id"
-            )
-        ]
+        return _select(self.conn, "pod_events", "pod_id = ?", [pod_id], order_by="at, id")
 
     def record_audit(self, row: dict[str, Any]) -> None:
         """Append one billable or destructive action to the audit table."""
@@ -1189,10 +1198,8 @@ class Store:
 
     def audit_log(self, pod_id: str | None = None) -> list[dict[str, Any]]:
         if pod_id is None:
-            rows = self.db.table("audit").rows_where(order_by="at, id")
-        else:
-            rows = self.db.table("audit").rows_where("pod_id = ?", [pod_id], order_by="at, id")
-        return [dict(r) for r in rows]
+            return _select(self.conn, "audit", order_by="at, id")
+        return _select(self.conn, "audit", "pod_id = ?", [pod_id], order_by="at, id")
 
     # --- price history --------------------------------------------------------------
 
@@ -1210,7 +1217,11 @@ class Store:
             params.append(provider)
         return [
             dict(row, spot=bool(row["spot"]))
-            for row in self.db.table("price_history").rows_where(
-                where, params, order_by="observed_at, provider, gpu_model, spot"
+            for row in _select(
+                self.conn,
+                "price_history",
+                where,
+                params,
+                order_by="observed_at, provider, gpu_model, spot",
             )
         ]

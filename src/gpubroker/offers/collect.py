@@ -247,11 +247,27 @@ class OfferCollector:
             try:
                 self._cache_reads[name] = self.store.cached_offers(name, self._pushdown)
             except StoreError as exc:
-                note = f"{exc.message}; the cache is left out"
-                if note not in self.notes:
-                    self.notes.append(note)
+                self._cache_left_out(exc)
                 self._cache_reads[name] = None
         return self._cache_reads[name]
+
+    def _cached_total(self, name: str) -> int:
+        """How many offers a provider has cached, without reading them (0 when unreadable)."""
+        if self.store is None:
+            return 0
+        if name in self._cache_reads:
+            cached = self._cache_reads[name]
+            return cached.total if cached is not None else 0
+        try:
+            return self.store.cached_total(name)
+        except StoreError as exc:
+            self._cache_left_out(exc)
+            return 0
+
+    def _cache_left_out(self, exc: StoreError) -> None:
+        note = f"{exc.message}; the cache is left out"
+        if note not in self.notes:
+            self.notes.append(note)
 
     def _catalog_age_s(self, offers: Sequence[Offer]) -> float | None:
         return (self.now() - max(o.observed_at for o in offers)).total_seconds() if offers else None
@@ -395,7 +411,7 @@ class OfferCollector:
         status = self._status_of(outcome)
         if collapse is not None:
             status = status.model_copy(update={"status": ProviderState.SUSPECT})
-        cache_note = self._store_quietly(lambda: self.store_fetch(status, started_at))
+        cache_note = self._store_quietly(lambda: self._store_fetch(status, started_at))
         if outcome.error is not None:
             hint = outcome.error.hint if isinstance(outcome.error, CredentialsError) else None
             self._fallback(
@@ -415,7 +431,7 @@ class OfferCollector:
             )  # fmt: skip
             return
         save_note = self._store_quietly(
-            lambda: self.store_offers(outcome.provider, fetched.offers, started_at)
+            lambda: self._store_offers(outcome.provider, fetched.offers, started_at)
         )
         notes = [n for n in (cache_note, save_note) if n]
         self._add(
@@ -431,11 +447,11 @@ class OfferCollector:
 
     # -- the cache, best effort -----------------------------------------------------------
 
-    def store_fetch(self, status: ProviderStatus, started_at: datetime) -> None:
+    def _store_fetch(self, status: ProviderStatus, started_at: datetime) -> None:
         if self.store is not None:
             self.store.record_fetch(status, started_at, busy_timeout_s=CACHE_WRITE_TIMEOUT_S)
 
-    def store_offers(self, provider: str, offers: Sequence[Offer], started_at: datetime) -> None:
+    def _store_offers(self, provider: str, offers: Sequence[Offer], started_at: datetime) -> None:
         if self.store is not None:
             self.store.save_offers(
                 provider, offers, started_at,
@@ -456,8 +472,7 @@ class OfferCollector:
         """Why a listing looks collapsed against the cached one, or None when it does not."""
         if self._accept_empty or self.store is None:
             return None
-        cached = self._cached(name)
-        before = cached.total if cached is not None else 0
+        before = self._cached_total(name)
         after = len(fetched.offers)
         if before == 0 or (after > 0 and (before < MIN_COLLAPSE_BASE or after >= before / 10)):
             return None

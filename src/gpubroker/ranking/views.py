@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -71,6 +70,8 @@ def group_offers(offers: Sequence[RankedLike], by: str) -> list[dict[str, Any]]:
         "provider": lambda o: o.provider,
         "region": lambda o: o.region or "-",
     }[by]
+    import statistics  # (with decimal and fractions: only --group-by needs it)
+
     groups: dict[str, list[RankedLike]] = {}
     for offer in offers:
         groups.setdefault(key(offer), []).append(offer)
