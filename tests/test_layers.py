@@ -98,9 +98,9 @@ def test_pre_rendered_root_help_is_what_typer_renders() -> None:
     assert render_root_help() == ROOT_HELP, "run `python -m gpubroker._help` to regenerate"
 
 
-def test_a_cold_browse_of_cached_rows_never_builds_the_offer_validator(tmp_path: Path) -> None:
-    """Building `Offer`'s validator costs about 13 ms of a cold start: a browse that shows
-    only cached rows reads light rows and the catalog's trusted offers, and never needs it."""
+def _browse_a_cached_offer(home: Path, args: list[str], then: str) -> tuple[str, str]:
+    """Cache one Vast.ai H100 offer in ``home``, then run ``browse --offline --format json``
+    with ``args`` in a fresh interpreter followed by ``then``; its stdout and last stderr line."""
     from datetime import UTC, datetime
 
     from gpubroker.providers.base import make_offer
@@ -110,53 +110,45 @@ def test_a_cold_browse_of_cached_rows_never_builds_the_offer_validator(tmp_path:
     offer = make_offer(provider="vastai", native_id="1", gpu_name_raw="H100 SXM", gpu_count=2,
                        price_per_hour_usd=4.0, observed_at=moment)  # fmt: skip
     assert offer is not None
-    with Store(tmp_path / "gpubroker.db") as store:
+    with Store(home / "gpubroker.db") as store:
         store.save_offers("vastai", [offer], moment)
+    argv = ["browse", "--offline", *args, "--format", "json"]
     code = (
-        "import os, sys\n"
-        f"os.environ['GPUBROKER_HOME'] = {str(tmp_path)!r}\n"
+        "import os, sys, json\n"
+        f"os.environ['GPUBROKER_HOME'] = {str(home)!r}\n"
         "from gpubroker._main import main\n"
-        "try:\n    main(['browse', '--offline', '--provider', 'vastai', '--format', 'json'])\n"
+        f"try:\n    main({argv!r})\n"
         "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "from gpubroker.models import Offer\n"
-        "print('built', Offer.__pydantic_complete__, file=sys.stderr)"
+        f"{then}\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "vastai:1" in done.stdout
-    assert done.stderr.strip().splitlines()[-1] == "built False"
+    return done.stdout, done.stderr.strip().splitlines()[-1]
+
+
+def test_a_cold_browse_of_cached_rows_never_builds_the_offer_validator(tmp_path: Path) -> None:
+    """Building `Offer`'s validator costs about 13 ms of a cold start: a browse that shows
+    only cached rows reads light rows and the catalog's trusted offers, and never needs it."""
+    out, last = _browse_a_cached_offer(
+        tmp_path,
+        ["--provider", "vastai"],
+        "from gpubroker.models import Offer\n"
+        "print('built', Offer.__pydantic_complete__, file=sys.stderr)",
+    )
+    assert "vastai:1" in out
+    assert last == "built False"
 
 
 def test_offline_browse_over_a_cache_loads_no_network_code(tmp_path: Path) -> None:
     """``browse --offline`` reads SQLite and the catalog: no HTTP client, no provider
     payload models, no sqlite-utils (once the database exists: migrating needs it)."""
-    from datetime import UTC, datetime
-
-    from gpubroker.providers.base import make_offer
-    from gpubroker.store import Store
-
-    moment = datetime(2026, 9, 1, tzinfo=UTC)
-    offer = make_offer(provider="vastai", native_id="1", gpu_name_raw="H100 SXM", gpu_count=2,
-                       price_per_hour_usd=4.0, observed_at=moment)  # fmt: skip
-    assert offer is not None
-    with Store(tmp_path / "gpubroker.db") as store:
-        store.save_offers("vastai", [offer], moment)
-    code = (
-        "import os, sys, json\n"
-        f"os.environ['GPUBROKER_HOME'] = {str(tmp_path)!r}\n"
-        "from gpubroker._main import main\n"
-        "try:\n    main(['browse', '--offline', '--gpu', 'h100', '--format', 'json'])\n"
-        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+    out, last = _browse_a_cached_offer(
+        tmp_path, ["--gpu", "h100"], "print(json.dumps(sorted(sys.modules)), file=sys.stderr)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert "vastai:1" in done.stdout
-    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "vastai:1" in out
+    loaded = set(json.loads(last))
     assert not {"httpx", "sqlite_utils", "boto3", "keyring", "tabulate"} & loaded
     assert not {m for m in loaded if m.startswith("gpubroker.providers.")} - {
         "gpubroker.providers.base",

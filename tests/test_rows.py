@@ -1,6 +1,6 @@
 """Light offer rows: a cached `OfferRow` reads, dumps and ranks exactly like its model.
 
-The fast paths (`RankedRow.json_dict`, `render.offer_jsonl`) build the JSON contract
+The fast paths (`RankedRow.json_dict`, `render.jsonl_lines`) build the JSON contract
 without pydantic; these tests hold them equal to ``RankedOffer.model_dump(mode="json")``
 and to ``json.dumps`` of it, byte for byte.
 """
@@ -75,7 +75,8 @@ def test_cached_row_is_the_offer_the_json_cache_gave_back(
     assert list(ranked.json_dict()) == [*OFFER_FIELDS, *RANK_FIELDS]
     assert ranked.to_model().model_dump(mode="json") == expected
     assert render.offer_json(ranked) == expected
-    # The spliced JSON line is byte for byte what json.dumps writes for the model's dump.
+    # The JSON line, and the batch encoder's, are byte for byte what json.dumps writes for
+    # the model's dump.
     assert render.offer_jsonl(ranked) == json.dumps(expected, ensure_ascii=False) + "\n"
     assert list(render.jsonl_lines([ranked])) == [render.offer_jsonl(ranked)]
 

@@ -134,10 +134,7 @@ def write_data(
             write_json_array(rows, stream)
         return
     if fmt is OutputFormat.JSONL:
-        dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
-        write = stream.write
-        for chunk in _chunks(rows):
-            write("".join([dumps(row) + "\n" for row in chunk]))
+        write_lines((_encode_jsonl(row) + "\n" for row in rows), stream)
         return
     if fmt in (OutputFormat.CSV, OutputFormat.TSV):
         first, rows = _peek(rows)
@@ -419,14 +416,7 @@ _encode_string = json.encoder.encode_basestring  # the C encoder _encode_jsonl u
 
 
 def offer_jsonl(offer: RankedLike) -> str:
-    """One ``--format jsonl`` line: ``json.dumps(offer_json(offer), ensure_ascii=False)``.
-
-    A cached row's extras are spliced in as stored (they are kept in exactly that encoding),
-    which saves decoding and re-encoding them; a test holds the two equal, byte for byte.
-    """
-    if isinstance(offer, RankedRow) and isinstance(offer.offer, OfferRow):
-        head = _encode_jsonl(offer.offer.json_head())
-        return f'{head[:-1]}, "extras": {offer.offer.extras_json}, {_ranking_json(offer)}}}\n'
+    """One ``--format jsonl`` line: ``json.dumps(offer_json(offer), ensure_ascii=False)``."""
     return _encode_jsonl(offer_json(offer)) + "\n"
 
 
@@ -498,14 +488,12 @@ _SEGMENT_MEMO = 4096
 
 
 def _row_json_value(index: int, value: Any) -> str:
-    """One cached row's column as its JSON line has it: spot is stored 0/1, the source of a
-    cached row is always "cache", and the extras text is kept as json.dumps wrote it."""
+    """One cached row's column as its JSON line has it: spot is stored 0/1, and the source of
+    a cached row is always "cache"."""
     if index == _SPOT_INDEX:
         return "true" if value else "false"
     if index == _SOURCE_INDEX:
         return _CACHE_JSON
-    if index == _EXTRAS_INDEX:
-        return str(value)
     return _json_value(value)
 
 
@@ -594,9 +582,7 @@ def _jsonl_batch(batch: Sequence[RankedRow], memos: dict[tuple[int, ...], _Segme
         column = list(map(itemgetter(j), rows))
         if j == _EXTRAS_INDEX:  # kept exactly as json.dumps wrote it
             encoded.append(column)
-        elif j in (_SPOT_INDEX, _SOURCE_INDEX):
-            encoded.append([_row_json_value(j, v) for v in column])
-        else:
+        else:  # spot and source are in groups (`_GROUPED`), encoded by `_row_json_value`
             encoded.append(_encoded_column(column))
     encoded.append([int.__repr__(r.rank) for r in batch])
     encoded.append([float.__repr__(r.score) for r in batch])
@@ -606,20 +592,6 @@ def _jsonl_batch(batch: Sequence[RankedRow], memos: dict[tuple[int, ...], _Segme
     encoded.append(["true" if r.stale else "false" for r in batch])
     # map + zip: zip hands out one tuple that is refilled while % consumes it.
     return list(map(_SLOT_TEMPLATE.__mod__, zip(*encoded, strict=True)))
-
-
-def _ranking_json(row: RankedRow) -> str:
-    """The ranking's members as `_encode_jsonl` writes them (ints, floats by repr)."""
-    total = "null" if row.total_cost_usd is None else float.__repr__(row.total_cost_usd)
-    parts = (
-        f'"rank": {int.__repr__(row.rank)}, "score": {float.__repr__(row.score)}, '
-        f'"pareto_optimal": {"true" if row.pareto_optimal else "false"}, '
-        f'"total_cost_usd": {total}, '
-        f'"contributions": '
-        f"{'null' if row.contributions is None else _encode_jsonl(row.contributions)}, "
-        f'"stale": {"true" if row.stale else "false"}'
-    )
-    return parts
 
 
 def write_lines(lines: Iterable[str], out: TextIO | None = None) -> None:
@@ -773,11 +745,6 @@ def write_notes(lines: Sequence[str], console: Callable[[], Console]) -> None:
         return
     sys.stderr.write("".join(f"{line}\n" for line in lines))
     sys.stderr.flush()
-
-
-def render_result_notes(result: SearchResult | RankedRows, console: Console) -> None:
-    for line in result_note_lines(result):
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def history_sparklines(series: Sequence[Mapping[str, Any]], out: TextIO | None = None) -> None:

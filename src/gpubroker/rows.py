@@ -18,12 +18,9 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from gpubroker.models import Availability, ProviderStatus, Source
-
-if TYPE_CHECKING:
-    from gpubroker.models import Offer, RankedOffer
+from gpubroker.models import Availability, Offer, ProviderStatus, RankedOffer, Source, short_id
 
 #: Offer fields in model order: the JSON contract's key order, and the cache's columns.
 OFFER_FIELDS = (
@@ -168,8 +165,6 @@ class OfferRow(tuple[Any, ...]):
     @property
     def short_id(self) -> str:
         """Seven hex digits that stand for the id in tables (see `gpubroker.models.short_id`)."""
-        from gpubroker.models import short_id
-
         return short_id(self[0])
 
     @property
@@ -193,8 +188,6 @@ class OfferRow(tuple[Any, ...]):
 
     def to_offer(self) -> Offer:
         """The validated `Offer` model of this row."""
-        from gpubroker.models import Offer
-
         return Offer.model_validate(self.json_dict())
 
     def __repr__(self) -> str:
@@ -233,8 +226,6 @@ def from_db_rows(values: Iterable[tuple[Any, ...]]) -> list[OfferRow]:
 
 
 def _model(offer: OfferLike) -> Offer:
-    from gpubroker.models import Offer
-
     if not isinstance(offer, Offer):
         raise TypeError(f"expected an Offer or an OfferRow, got {type(offer).__name__}")
     return offer
@@ -318,11 +309,9 @@ class RankedRow:
 
     def to_model(self) -> RankedOffer:
         """The validated `RankedOffer`."""
-        from gpubroker.models import RankedOffer
-
         offer = self.offer
         if isinstance(offer, OfferRow):
-            return RankedOffer.model_validate({**offer.json_dict(), **self.ranking_dict()})
+            return RankedOffer.model_validate(self.json_dict())
         # Only the Offer fields: ranking a RankedOffer again replaces its ranking.
         return RankedOffer(
             **_model(offer).model_dump(include=_OFFER_FIELD_SET), **self.ranking_dict()

@@ -150,7 +150,7 @@ def test_selection_modes() -> None:
         assert run("configs", "create", name, *args).exit_code == 0
         return str(json.loads(run("estimate", name, "--json").stdout)["offer_id"])
 
-    def first(*args: str) -> dict:
+    def listing(*args: str) -> list[dict]:
         result = run(
             "browse",
             "--min-gpus",
@@ -164,32 +164,20 @@ def test_selection_modes() -> None:
             *args,
             "--json",
         )
-        return dict(json.loads(result.stdout)[0])
+        return list(json.loads(result.stdout))
 
     assert pick("pinned", "--mode", "manual", "--offer", OFFER) == OFFER
     cheapest = pick("cheap", "--mode", "auto_cheapest", "--gpu-count", "8")
     fastest = pick("fast", "--mode", "auto_fastest", "--gpu-count", "8")
     best = pick("best", "--mode", "auto_best_value", "--gpu-count", "8")
-    assert cheapest == first("--sort", "price")["id"]
-    assert best == first("--optimize", "value")["id"]
+    assert cheapest == listing("--sort", "price")[0]["id"]
+    assert best == listing("--optimize", "value")[0]["id"]
     assert fastest != cheapest
     # the most TFLOPS of any 8-GPU on-demand offer, and the cheapest of those that have them
     from gpubroker.models import RankedOffer
     from gpubroker.ranking.criteria import CRITERIA
 
-    listed = run(
-        "browse",
-        "--min-gpus",
-        "8",
-        "--max-gpus",
-        "8",
-        "--on-demand",
-        "--available",
-        "--limit",
-        "500",
-        "--json",
-    )
-    offers = [RankedOffer.model_validate(o) for o in json.loads(listed.stdout)]
+    offers = [RankedOffer.model_validate(o) for o in listing()]
     speed = {o.id: CRITERIA["tflops"].value(o) or 0.0 for o in offers}
     top = max(speed.values())
     assert speed[fastest] == top

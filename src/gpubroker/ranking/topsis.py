@@ -138,14 +138,8 @@ def _closeness(columns: list[list[float]], w: list[float], benefit: Sequence[boo
         ideal.append(hi if benefit[j] else lo)
         anti.append(lo if benefit[j] else hi)
 
-    s_plus = list(
-        map(
-            math.hypot, *([v - a for v in col] for col, a in zip(weighted_cols, ideal, strict=True))
-        )
-    )
-    s_minus = list(
-        map(math.hypot, *([v - a for v in col] for col, a in zip(weighted_cols, anti, strict=True)))
-    )
+    s_plus = list(map(math.hypot, *_minus(weighted_cols, ideal)))
+    s_minus = list(map(math.hypot, *_minus(weighted_cols, anti)))
     scores = [
         sm / (sp + sm) if sp + sm > 0 else NEUTRAL_SCORE
         for sp, sm in zip(s_plus, s_minus, strict=True)
