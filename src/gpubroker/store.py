@@ -1130,6 +1130,10 @@ class Store:
                 raise RefusedError(f"cannot record POD {row['pod_id']}: {exc}") from None
             self._event(db, row["pod_id"], kind, None, row["status"], message)
 
+    def live_pod_named(self, name: str) -> dict[str, Any] | None:
+        """The POD holding this name: not failed or destroyed (at most one is)."""
+        return self._live_pod_named(self.conn, name)
+
     @staticmethod
     def _live_pod_named(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
         return _first(conn, "pods", "name = ? and status not in ('failed', 'destroyed')", [name])

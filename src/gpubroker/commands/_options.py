@@ -130,19 +130,18 @@ def stderr_is_tty() -> bool:
 
 @contextlib.contextmanager
 def progress(
-    err: Console | Callable[[], Console], label: str
+    err: Callable[[], Console], label: str
 ) -> Iterator[Callable[[ProviderStatus], None] | None]:
     """A spinner on stderr, only when stderr is a terminal, counting providers as they answer.
 
-    ``err`` is the console, or what makes it (`AppState.err`): off a terminal, a factory
-    is never called, so rich is never loaded.
+    ``err`` makes the console (`AppState.err`): off a terminal it is never called, so rich
+    is never loaded.
     """
     if not stderr_is_tty():
         yield None
         return
-    console = err if hasattr(err, "status") else err()
     done: list[str] = []
-    with console.status(f"{label}…") as spinner:
+    with err().status(f"{label}…") as spinner:
 
         def update(status: ProviderStatus) -> None:
             done.append(status.provider)
@@ -364,14 +363,15 @@ def confirm(question: str, yes: bool, *, action: str) -> None:
 
 
 @contextlib.contextmanager
-def spinner(err: Console, label: str) -> Iterator[Callable[[str], None] | None]:
-    """A spinner on stderr showing the latest progress message, only when stderr is a TTY."""
+def spinner(err: Callable[[], Console], label: str) -> Iterator[Callable[[str], None] | None]:
+    """A spinner on stderr showing the latest progress message, only when stderr is a TTY
+    (``err`` makes the console, as for `progress`)."""
     if not stderr_is_tty():
         yield None
         return
     from rich.text import Text
 
-    with err.status(Text(f"{label}…")) as status:
+    with err().status(Text(f"{label}…")) as status:
 
         def update(message: str) -> None:
             status.update(Text(f"{label}… {message}"))  # Text: no markup from AWS messages

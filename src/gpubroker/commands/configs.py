@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from gpubroker.commands import _options as o
+from gpubroker.commands._api import note
 from gpubroker.commands.deploy import CpuOpt, MemoryOpt, print_selection_notes, write_estimate
-from gpubroker.commands.pods import field_rows, note
+from gpubroker.commands.pods import field_rows
 from gpubroker.errors import RefusedError
 
 app = typer.Typer(
@@ -274,7 +275,7 @@ def validate(
     from gpubroker import render
 
     st = o.state(ctx)
-    with o.progress(st.err(), "asking providers") as update:
+    with o.progress(st.err, "asking providers") as update:
         check = st.broker().pods.configs.validate(
             config, owner=owner, plan=plan, offline=offline, fresh=fresh, on_progress=update
         )

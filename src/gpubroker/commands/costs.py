@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from gpubroker.commands import _options as o
-from gpubroker.commands.pods import note
+from gpubroker.commands._api import note
 
 COLUMNS = [
     "name",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gpubroker.commands import _options as o
-from gpubroker.commands.pods import field_rows, note, pod_cells
+from gpubroker.commands._api import note
 from gpubroker.errors import RefusedError
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def estimate(
     output = o.output_format(ctx, fmt, as_json)
     query = search.query()
     pods = st.broker().pods
-    with o.progress(st.err(), "asking providers") as update:
+    with o.progress(st.err, "asking providers") as update:
         est, selection = pods.estimate(
             config=config,
             offer_id=offer,
@@ -210,7 +210,7 @@ def deploy(
     output = o.output_format(ctx, fmt, as_json)
     query = search.query()
     pods = st.broker().pods
-    with o.progress(st.err(), "asking providers") as update:
+    with o.progress(st.err, "asking providers") as update:
         the_plan = pods.plan(
             name=name,
             config=config,
@@ -233,11 +233,10 @@ def deploy(
         note(ctx, f"warning: {warning.rule}: {warning.message}")
     if dry_run:
         write_plan(ctx, the_plan, output)
-        if not the_plan.validation.is_valid:
-            raise RefusedError(f"refused ({the_plan.validation.summary()})")
-        return
     if not the_plan.validation.is_valid:
         raise RefusedError(f"refused ({the_plan.validation.summary()})")
+    if dry_run:
+        return
     est = the_plan.estimate
     note(
         ctx,
@@ -248,7 +247,7 @@ def deploy(
     )
     o.confirm(f"Deploy POD {name}? It is billed while it runs.", yes, action="deploy")
     try:
-        with o.spinner(st.err(), "deploying") as progress:
+        with o.spinner(st.err, "deploying") as progress:
             pod = pods.deploy(the_plan, wait=not no_wait, timeout_s=timeout, on_progress=progress)
     except KeyboardInterrupt:
         note(
@@ -259,6 +258,8 @@ def deploy(
         raise
     data = pod.model_dump(mode="json")
     if output.value in ("table", "markdown"):
+        from gpubroker.commands.pods import field_rows, pod_cells  # a lazy group of the CLI
+
         cells = pod_cells(pod)
         note(ctx, f"deployed: {pod.name} ({pod.pod_id}) is {cells['status']}")
         render.write_data(field_rows(data), output)
@@ -287,6 +288,8 @@ def write_plan(ctx: typer.Context, plan: Any, output: OutputFormat) -> None:
         "service": plan.service_name,
         "log group": plan.log_group,
     }
+    from gpubroker.commands.pods import field_rows  # a lazy group of the CLI
+
     render.write_data(field_rows(summary), output)
     sys.stdout.write("\nEstimate\n")
     write_estimate(plan.estimate, output)

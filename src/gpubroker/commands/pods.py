@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gpubroker.commands import _options as o
+from gpubroker.commands._api import note
 from gpubroker.errors import CredentialsError, NotFoundError, UnavailableError
 
 if TYPE_CHECKING:
@@ -43,11 +44,9 @@ def _money(value: float | None) -> str:
     return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.3f}"
 
 
-def _when(value: datetime | str | None) -> str:
+def _when(value: datetime | None) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -102,10 +101,6 @@ def field_rows(data: dict[str, Any], skip: tuple[str, ...] = ()) -> list[dict[st
             text = text.split(":", 5)[-1]  # the resource part; JSON has the whole ARN
         rows.append({"field": key, "value": text})
     return rows
-
-
-def note(ctx: typer.Context, text: str) -> None:
-    o.state(ctx).err().print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -247,7 +242,7 @@ def _scale(
     o.confirm(f"{action.capitalize()} POD {target.name} ({target.pod_id})?", yes, action=action)
     scale = pods.start if action == "start" else pods.stop
     gerund, done = ("starting", "started") if action == "start" else ("stopping", "stopped")
-    with o.spinner(st.err(), gerund) as update:
+    with o.spinner(st.err, gerund) as update:
         result = scale(target.pod_id, wait=wait, timeout_s=timeout, on_progress=update)
     _operate(ctx, done, result, o.output_format(ctx, fmt, as_json))
 
@@ -316,7 +311,7 @@ def destroy(
     target = pods.get(pod)
     what = " and its logs" if purge_logs else ""
     o.confirm(f"Destroy POD {target.name} ({target.pod_id}){what}?", yes, action="destroy")
-    with o.spinner(st.err(), "destroying") as update:
+    with o.spinner(st.err, "destroying") as update:
         result = pods.destroy(
             target.pod_id, wait=wait, purge_logs=purge_logs, timeout_s=timeout, on_progress=update
         )

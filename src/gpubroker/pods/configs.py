@@ -268,9 +268,7 @@ class PodConfigService:
             ram_gib=cfg.ram_gib,
         )
         if issues:
-            raise RefusedError(
-                "refused (" + "; ".join(f"{i.rule}: {i.message}" for i in issues) + ")"
-            )
+            raise RefusedError(f"refused ({ValidationReport(errors=issues).summary()})")
 
     # -- checking -------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ def cost_report(pods: PodService, *, since: str | float = "30d", local: bool = F
         since: the window (``30d``, ``12h``...), ending now.
         local: skip Cost Explorer (estimates only).
     """
-    start = pods._since(since, "since")
+    start = pods._since(since)
     assert start is not None
     end = pods.runtime.now()
     store = pods.runtime.store

@@ -10,13 +10,11 @@ import math
 import re
 from collections.abc import Sequence
 
+from gpubroker.billing import HOURS_PER_DAY, HOURS_PER_MONTH
 from gpubroker.errors import UsageError
 from gpubroker.models import Offer
 from gpubroker.pods import fargate
 from gpubroker.pods.models import Budget, Estimate
-
-HOURS_PER_DAY = 24
-HOURS_PER_MONTH = 720
 
 _BUDGET_PART = re.compile(r"^\$?\s*(\d+(?:\.\d+)?)\s*(?:/\s*(h|hr|hour|mo|month))?$", re.IGNORECASE)
 

@@ -24,11 +24,12 @@ from __future__ import annotations
 import math
 import re
 
+from gpubroker.billing import FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD
 from gpubroker.errors import UsageError
 
 CPU_UNITS: tuple[int, ...] = (256, 512, 1024, 2048, 4096, 8192, 16384)
-VCPU_HOUR_USD = 0.04048
-GB_HOUR_USD = 0.004445
+VCPU_HOUR_USD = FARGATE_VCPU_HOUR_USD
+GB_HOUR_USD = FARGATE_GB_HOUR_USD
 DEFAULT_CPU_UNITS = 1024
 DEFAULT_MEMORY_MIB = 2048
 

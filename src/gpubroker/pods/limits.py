@@ -31,7 +31,6 @@ from gpubroker.errors import UsageError
 from gpubroker.models import Offer
 from gpubroker.pods.models import Estimate, ValidationIssue
 
-PLAN_NAMES: tuple[str, ...] = ("trial", "basic", "pro", "corp", "enterprise")
 FALLBACK_PLAN = "pro"
 
 
@@ -85,6 +84,7 @@ PLAN_LIMITS: dict[str, PlanLimits] = {
         PlanLimits("enterprise", 50, 16, 16384, 122880, None),
     )
 }
+PLAN_NAMES: tuple[str, ...] = tuple(PLAN_LIMITS)
 
 
 def check_plan_name(plan: str) -> str:

@@ -53,18 +53,6 @@ class PodStatus(StrEnum):
     UNTRACKED = "untracked"
 
 
-#: States that hold the POD's name (a failed or destroyed POD frees it).
-LIVE_STATUSES: tuple[PodStatus, ...] = (
-    PodStatus.CREATING,
-    PodStatus.STARTING,
-    PodStatus.RUNNING,
-    PodStatus.STOPPING,
-    PodStatus.STOPPED,
-    PodStatus.DESTROYING,
-    PodStatus.MISSING,
-)
-
-
 class PodConfig(BaseModel):
     """A POD configuration draft (the hosted API's pod config fields, units in the names).
 

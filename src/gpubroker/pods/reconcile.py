@@ -48,12 +48,13 @@ class Reconciler:
           ``untracked``, or recorded with ``adopt``.
         """
         store = self.runtime.store
-        rows = [r for r in store.pods() if r["status"] != PodStatus.DESTROYED.value]
+        journal = store.pods()
+        rows = [r for r in journal if r["status"] != PodStatus.DESTROYED.value]
         views = self.pods._observe_rows(rows)
         lines: list[SyncLine] = []
         for row in rows:
             lines.append(self._sync_one(row, views[row["pod_id"]]))
-        known = {r["pod_id"] for r in store.pods()}
+        known = {r["pod_id"] for r in journal}  # syncing adds no POD; adopting comes next
         try:
             untracked = self.pods._untracked(known)
         except ecs_mod.ClusterNotFoundError:
@@ -108,13 +109,7 @@ class Reconciler:
                 return line("completed", after, "interrupted deploy: service found in ECS")
             if self._deployer_alive(row):
                 return line("unchanged", row, f"deploy in progress (pid {row['deploy_pid']})")
-            driver = self.pods._driver_for(row)
-            arns = set(driver.task_definition_arns(row["service_name"]))
-            if row.get("task_definition_arn"):
-                arns.add(row["task_definition_arn"])
-            for arn in sorted(arns):
-                with contextlib.suppress(NotFoundError):
-                    driver.deregister_task_definition(arn)
+            arns = self.pods._deregister_task_definitions(row, self.pods._driver_for(row))
             after = store.update_pod(
                 row["pod_id"],
                 {
@@ -144,7 +139,7 @@ class Reconciler:
             )
             self.pods._audit("destroy", after, "ok", "finished by sync")
             return line("completed", after, "interrupted destroy finished")
-        finishing = status in (PodStatus.CREATING, PodStatus.STARTING) and view.exists
+        finishing = status is PodStatus.STARTING and view.exists  # CREATING returned above
         after = self.pods._apply(row, view, kind="completed" if finishing else "observed")
         new = PodStatus(after["status"])
         if finishing and new is PodStatus.RUNNING:
@@ -168,10 +163,7 @@ class Reconciler:
         message = "adopted from ECS tags"
         try:
             check_name(name)
-            taken = any(
-                r["status"] not in (PodStatus.FAILED.value, PodStatus.DESTROYED.value)
-                for r in store.pods_named(name)
-            )
+            taken = store.live_pod_named(name) is not None
         except UsageError:
             taken = True
         if taken:

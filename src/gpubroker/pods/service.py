@@ -115,7 +115,6 @@ class PodSettings:
     security_groups: tuple[str, ...]
     execution_role: str
     image: str
-    owner: str | None
 
 
 @dataclass
@@ -123,7 +122,7 @@ class Selection:
     """The offer a deploy or estimate uses, the offers seen with it, and what was asked."""
 
     offer: Offer
-    candidates: list[Offer]
+    candidates: Sequence[Offer]
     notes: list[str] = field(default_factory=list)
     statuses: list[ProviderStatus] = field(default_factory=list)
     gpu_count: int | None = None
@@ -186,7 +185,7 @@ class PodService:
     # -- settings -------------------------------------------------------------------------
 
     def settings(self) -> PodSettings:
-        """Cluster, region, network, role, image and owner for new PODs."""
+        """Cluster, region, network, role and image for new PODs."""
         s = self.runtime.settings
         env = os.environ
 
@@ -206,7 +205,6 @@ class PodService:
             security_groups=split_list(groups) if isinstance(groups, str) or groups is None else (),
             execution_role=s.ecs_execution_role,
             image=s.pod_image,
-            owner=s.owner,
         )
 
     @staticmethod
@@ -323,7 +321,7 @@ class PodService:
             )
         return Selection(
             offer=_plain_offer(current),
-            candidates=[_plain_offer(o) for o in result.offers],
+            candidates=result.offers,
             notes=notes,
             statuses=list(result.statuses),
         )
@@ -362,7 +360,7 @@ class PodService:
             ranked.sort(key=lambda o: (speed(o), o.price_per_hour_usd, o.id))
         return Selection(
             offer=_plain_offer(ranked[0]),
-            candidates=[_plain_offer(o) for o in ranked],
+            candidates=ranked,
             statuses=list(result.statuses),
             gpu_count=query.min_gpus if query.min_gpus == query.max_gpus else None,
             vcpus=query.min_vcpus,
@@ -453,7 +451,7 @@ class PodService:
         else the OS user."""
         if owner is not None:
             return check_text(owner, "owner")
-        configured = self.settings().owner
+        configured = self.runtime.settings.owner
         if configured:
             return configured
         sub = self.runtime.store.current_subscription(self.runtime.profile)
@@ -549,9 +547,7 @@ class PodService:
         return value
 
     def _live_named(self, name: str) -> dict[str, Any] | None:
-        dead = (PodStatus.FAILED.value, PodStatus.DESTROYED.value)
-        live = [r for r in self.runtime.store.pods_named(name) if r["status"] not in dead]
-        return live[0] if live else None
+        return self.runtime.store.live_pod_named(name)
 
     def plan(
         self,
@@ -988,17 +984,12 @@ class PodService:
 
     def _row(self, ref: str) -> dict[str, Any]:
         store = self.runtime.store
-        row = store.pod(ref)
+        row = store.pod(ref) or store.live_pod_named(ref)
         if row is not None:
             return row
-        rows = store.pods_named(ref)
-        live = [
-            r
-            for r in rows
-            if r["status"] not in (PodStatus.DESTROYED.value, PodStatus.FAILED.value)
-        ]
-        if live or rows:
-            return (live or rows)[0]
+        rows = store.pods_named(ref)  # only failed or destroyed ones: the newest
+        if rows:
+            return rows[0]
         raise NotFoundError(
             f"no POD named {ref!r} or with that id in the journal",
             hint="`gpubroker pods list --all` lists them; `gpubroker pods sync --adopt` "
@@ -1040,7 +1031,7 @@ class PodService:
         wanted = check_statuses(statuses)
         if remote and local:
             raise UsageError("remote and local contradict each other", param=("remote", "local"))
-        rows = self.runtime.store.pods()
+        rows = journal = self.runtime.store.pods()
         if not include_destroyed and PodStatus.DESTROYED.value not in wanted:
             rows = [r for r in rows if r["status"] != PodStatus.DESTROYED.value]
         if not local:
@@ -1050,7 +1041,7 @@ class PodService:
             rows = [refreshed.get(r["pod_id"], r) for r in rows]
         pods = [pod_from_row(r) for r in rows]
         if remote:
-            pods.extend(self._untracked({r["pod_id"] for r in self.runtime.store.pods()}))
+            pods.extend(self._untracked({r["pod_id"] for r in journal}))
         if wanted:
             pods = [p for p in pods if p.status.value in wanted]
         return pods
@@ -1261,14 +1252,21 @@ class PodService:
         driver = self._driver_for(row)
         with contextlib.suppress(NotFoundError):  # already gone: that is the goal
             driver.delete_service(row["service_name"])
+        self._deregister_task_definitions(row, driver)
+        if purge_logs and row.get("log_group"):
+            driver.delete_log_group(row["log_group"])
+
+    @staticmethod
+    def _deregister_task_definitions(row: dict[str, Any], driver: EcsDriver) -> set[str]:
+        """Deregister every task definition of the POD's family (and the one it recorded);
+        the ARNs tried."""
         arns = set(driver.task_definition_arns(row["service_name"]))
         if row.get("task_definition_arn"):
             arns.add(row["task_definition_arn"])
         for arn in sorted(arns):
-            with contextlib.suppress(NotFoundError):
+            with contextlib.suppress(NotFoundError):  # already gone: that is the goal
                 driver.deregister_task_definition(arn)
-        if purge_logs and row.get("log_group"):
-            driver.delete_log_group(row["log_group"])
+        return arns
 
     # -- logs and metrics -----------------------------------------------------------------
 
@@ -1287,7 +1285,7 @@ class PodService:
         """
         if tail is not None and tail < 1:
             raise UsageError("tail must be at least 1", param="tail")
-        start = self._since(since, "since")
+        start = self._since(since)
         row = self._row(ref)
         driver = self._driver_for(row)
         group = row.get("log_group") or ecs_mod.log_group_name(row["pod_id"])
@@ -1319,7 +1317,7 @@ class PodService:
         except NotFoundError:
             initial = []
         yield from initial
-        start = initial[-1].timestamp if initial else self._since(since, "since")
+        start = initial[-1].timestamp if initial else self._since(since)
         start = start or self.runtime.now()
         # startTime is inclusive: lines at the last timestamp come again and are skipped.
         seen = {log_key(e) for e in initial if e.timestamp >= start}
@@ -1338,13 +1336,13 @@ class PodService:
                 start = batch[-1].timestamp
                 seen = {log_key(e) for e in batch if e.timestamp >= start}
 
-    def _since(self, since: str | float | None, param: str) -> datetime | None:
+    def _since(self, since: str | float | None) -> datetime | None:
         if since is None or since == "":
             return None
         seconds = since if isinstance(since, (int, float)) else parse_duration_s(since)
         if seconds is None or not math.isfinite(seconds) or seconds <= 0:
             raise UsageError(
-                f"{param}: expected a duration such as 10m, 2h or 7d, got {since!r}", param=param
+                f"since: expected a duration such as 10m, 2h or 7d, got {since!r}", param="since"
             )
         return self.runtime.now() - timedelta(seconds=seconds)
 
@@ -1353,7 +1351,7 @@ class PodService:
 
         The period is chosen to give at most about 120 points (at least 60 s).
         """
-        start = self._since(since, "since")
+        start = self._since(since)
         assert start is not None
         row = self._row(ref)
         end = self.runtime.now()
