@@ -379,6 +379,34 @@ def test_failure_shows_stale_cache_in_its_place(
     assert cached is not None and cached.fetched_at == T0
 
 
+@pytest.mark.parametrize("cached", [True, False], ids=["over-cache", "over-catalog"])
+def test_a_failure_shown_in_place_of_the_listing_never_shows_a_known_secret(
+    fake: FakeFactory, store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    """A provider bug whose message carries a key this process resolved: the status shown
+    (with the cache or catalog it falls back to) and the fetch log redact it."""
+    from gpubroker import remote
+
+    monkeypatch.setattr(remote, "_KNOWN_SECRETS", set())
+    secret = "sk-live-0123456789abcdef"
+    remote.remember_secret(secret)
+    cls = fake("fake", result=TWO if cached else RuntimeError(f"bad key {secret}"))
+    collector = make_collector(store, clock, ttl=300)
+    if cached:
+        collector.collect(["fake"])
+        clock.advance(600)
+        cls.result = RuntimeError(f"bad key {secret}")
+
+    result = collector.collect(["fake"])
+
+    status = only(result)
+    assert status.status is ProviderState.ERROR
+    assert status.message is not None and "bad key <redacted>" in status.message
+    assert secret not in status.model_dump_json()
+    last = store.last_fetch("fake")
+    assert last is not None and secret not in json.dumps(last)
+
+
 def test_pushdown_reads_fewer_rows_but_statuses_count_the_whole_cache(
     fake: FakeFactory, store: Store, clock: Clock
 ) -> None:

@@ -39,7 +39,7 @@ from gpubroker.providers import provider_names
 from gpubroker.providers.base import FetchResult, Provider
 from gpubroker.providers.catalog import catalog_providers, load_catalog
 from gpubroker.ranking.filters import Pushdown
-from gpubroker.remote import redact_known
+from gpubroker.remote import known_secrets, redact_error, redact_known
 from gpubroker.rows import OfferLike
 from gpubroker.settings import Settings
 from gpubroker.store import CachedOffers, Store
@@ -370,9 +370,12 @@ class OfferCollector:
             # listing here, never a filtered slice of it.
             result = provider.fetch(client, deadline=deadline)
         except GpubrokerError as exc:
+            redact_error(exc, known_secrets())  # every later use of it shows no key
             return _Outcome(provider.name, error=exc, latency_ms=(time.monotonic() - t0) * 1000)
         except Exception as exc:  # a provider bug must not take the others down
-            err = GpubrokerError(f"{provider.name}: internal error ({type(exc).__name__}: {exc})")
+            err = GpubrokerError(
+                redact_known(f"{provider.name}: internal error ({type(exc).__name__}: {exc})")
+            )
             return _Outcome(provider.name, error=err, latency_ms=(time.monotonic() - t0) * 1000)
         return _Outcome(provider.name, result=result, latency_ms=(time.monotonic() - t0) * 1000)
 
@@ -391,7 +394,7 @@ class OfferCollector:
             return ProviderStatus(
                 provider=outcome.provider,
                 status=self._state_of(outcome.error),
-                message=redact_known(str(outcome.error)),
+                message=str(outcome.error),  # redacted where it was caught
                 latency_ms=outcome.latency_ms,
             )
         fetched = outcome.result or FetchResult([])
