@@ -305,6 +305,26 @@ def test_all_providers_failing_with_nothing_to_show(
     )
 
 
+def test_all_providers_failing_over_a_cache_the_filters_empty_is_no_match_not_an_outage(
+    no_live: None, broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cached offers exist, just none that match: that is "no match" (exit 3 in the CLI),
+    not "no provider could be reached and no cached offers exist" (exit 5)."""
+    monkeypatch.setitem(PROVIDERS, "fake", Working)
+    monkeypatch.setenv("FAKE_API_KEY", "k")
+    broker.refresh(["fake"])
+    monkeypatch.setitem(PROVIDERS, "fake", Failing)
+
+    result = broker.search(Query(providers=["fake"], gpus=["l40s"]), fresh=True)
+
+    assert (result.total_matched, result.offers) == (0, [])
+    (status,) = result.statuses
+    assert (status.status, status.count) == (ProviderState.ERROR, 3)
+    assert status.message == (
+        "fake: HTTP 503 Service Unavailable; showing cached offers from 0s ago"
+    )
+
+
 def test_failing_provider_with_catalog_rows_is_not_fatal(
     no_live: None, broker: Broker, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -198,7 +198,10 @@ class OfferService:
                     hint="check them with `gpubroker keys list` and `gpubroker doctor`",
                 )
             raise UnavailableError(f"providers failed (strict): {names}")
-        if failed and len(failed) == len(collected.statuses) and not collected.offers:
+        # Nothing to show at all: no cached or catalog offer (the filters pushed into the
+        # cache read may leave none that match: that is "no match", not an outage).
+        nothing = not any(s.count for s in collected.statuses)
+        if failed and len(failed) == len(collected.statuses) and nothing:
             detail = "; ".join(s.message or s.status.value for s in failed)
             if only_auth:
                 raise InvalidCredentialsError(
