@@ -219,6 +219,29 @@ def test_get_offer(store: Store) -> None:
     assert store.get_offer("p:nope") is None
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "price_per_hour_usd = 0",
+        "price_per_gpu_hour_usd = -1",
+        "gpu_count = 0",
+        "price_per_hour_usd = 9e999",
+    ],
+)
+def test_a_row_that_no_longer_makes_an_offer_is_left_out_of_get_offer_too(
+    store: Store, damage: str
+) -> None:
+    """Cache reads leave out rows that cannot be an offer (written by an older version, or
+    edited by hand); looking one up by id says "no such offer" too, never a pydantic error."""
+    store.save_offers("p", [offer("p", "x", 5.0), offer("p", "y")], T0)
+    store.conn.execute(f"UPDATE offers SET {damage} WHERE id = 'p:x'")
+    store.conn.commit()
+
+    assert store.get_offer("p:x") is None
+    cached = store.cached_offers("p")
+    assert cached is not None and [o.id for o in cached.offers] == ["p:y"]
+
+
 # --- fetch log ---------------------------------------------------------------------------
 
 

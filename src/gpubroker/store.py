@@ -943,7 +943,9 @@ class Store:
         return int(total)
 
     def get_offer(self, offer_id: str) -> Offer | None:
-        cursor = self.conn.execute(f"SELECT {_OFFERS_SELECT} FROM offers WHERE id = ?", [offer_id])
+        cursor = self.conn.execute(
+            f"SELECT {_OFFERS_SELECT} FROM offers WHERE id = ?{_VALID}", [offer_id]
+        )
         rows = from_db_rows(cursor)
         return rows[0].to_offer() if rows else None
 
