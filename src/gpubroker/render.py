@@ -301,7 +301,7 @@ def _csv_cell(value: Any) -> str:
 
 # --- offers -------------------------------------------------------------------------------
 
-OFFER_FIELDS = list(RankedOffer.model_fields)
+OFFER_FIELDS = [*ROW_FIELDS, *RANK_FIELDS]  # `RankedOffer`'s fields, in order
 DEFAULT_OFFER_COLUMNS = [
     "rank", "score", "provider", "gpu_model", "gpu_count", "gpu_memory_gib", "vcpus", "ram_gib",
     "price_per_hour_usd", "price_per_gpu_hour_usd", "spot", "region", "availability", "source",

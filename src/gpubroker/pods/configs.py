@@ -257,10 +257,7 @@ class PodConfigService:
                     param="provider_offer_id",
                 )
         if cfg.cpu_units is not None or cfg.memory_mib is not None:
-            cpu_units, memory_mib = self.pods.size(None, None, cfg)
-            problem = fargate.size_error(cpu_units, memory_mib)
-            if problem:
-                raise RefusedError(f"refused (fargate): {problem}")
+            self.pods.checked_size(None, None, cfg)
         issues = limits.check_request(
             cfg.provider or (cfg.provider_offer_id or "").split(":", 1)[0] or None,
             gpu_count=cfg.gpu_count,
@@ -289,7 +286,6 @@ class PodConfigService:
         """
         cfg = self.get(ref)
         pods = self.pods
-        from gpubroker.pods.estimate import estimate as make_estimate
         from gpubroker.pods.models import Budget, ValidationIssue
 
         cpu_units, memory_mib = pods.size(None, None, cfg)
@@ -304,21 +300,8 @@ class PodConfigService:
         except NotFoundError as exc:
             report = ValidationReport(errors=[ValidationIssue(rule="offer", message=exc.message)])
         else:
-            est = make_estimate(
-                selection.offer,
-                cpu_units=cpu_units,
-                memory_mib=memory_mib,
-                candidates=selection.candidates,
-            )
-            report = pods.validate(
-                selection,
-                est,
-                owner=who,
-                plan=plan_name,
-                budget=Budget(
-                    per_hour_usd=cfg.budget_per_hour_usd, per_month_usd=cfg.budget_per_month_usd
-                ),
-            )
+            est = selection.estimate(cpu_units, memory_mib)
+            report = pods.validate(selection, est, owner=who, plan=plan_name, budget=Budget.of(cfg))
         changes: dict[str, Any] = {
             "status": ConfigStatus.VALID if report.is_valid else ConfigStatus.INVALID,
             "is_valid": report.is_valid,

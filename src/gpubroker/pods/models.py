@@ -142,6 +142,15 @@ class Budget(BaseModel):
     per_hour_usd: float | None = Field(None, gt=0)
     per_month_usd: float | None = Field(None, gt=0)
 
+    @classmethod
+    def of(cls, config: PodConfig | None) -> Budget:
+        """A config's budget (none without a config)."""
+        if config is None:
+            return cls()
+        return cls(
+            per_hour_usd=config.budget_per_hour_usd, per_month_usd=config.budget_per_month_usd
+        )
+
 
 class Estimate(BaseModel):
     """What a POD costs: its GPU offer plus the Fargate agent, per hour, day and month.

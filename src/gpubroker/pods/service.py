@@ -130,6 +130,12 @@ class Selection:
     ram_gib: float | None = None
     config: PodConfig | None = None
 
+    def estimate(self, cpu_units: int, memory_mib: int) -> Estimate:
+        """What a POD on the selected offer with an agent of this size costs."""
+        return make_estimate(
+            self.offer, cpu_units=cpu_units, memory_mib=memory_mib, candidates=self.candidates
+        )
+
 
 def _plain_offer(offer: Offer) -> Offer:
     """An `Offer` (not a `RankedOffer`), so that it serialises as one."""
@@ -391,6 +397,19 @@ class PodService:
             memory_mib = default if default in choices or not choices else choices[0]
         return cpu_units, memory_mib
 
+    def checked_size(
+        self,
+        cpu: str | int | float | None = None,
+        memory: str | int | float | None = None,
+        config: PodConfig | None = None,
+    ) -> tuple[int, int]:
+        """`size`, refused (RefusedError) when Fargate does not offer it."""
+        cpu_units, memory_mib = self.size(cpu, memory, config)
+        problem = fargate.size_error(cpu_units, memory_mib)
+        if problem:
+            raise RefusedError(f"refused (fargate): {problem}")
+        return cpu_units, memory_mib
+
     def estimate(
         self,
         *,
@@ -415,10 +434,7 @@ class PodService:
             RefusedError: an agent size Fargate does not offer.
         """
         cfg = self.configs.get(config) if isinstance(config, str) else config
-        cpu_units, memory_mib = self.size(cpu, memory, cfg)
-        problem = fargate.size_error(cpu_units, memory_mib)
-        if problem:
-            raise RefusedError(f"refused (fargate): {problem}")
+        cpu_units, memory_mib = self.checked_size(cpu, memory, cfg)
         selection = self.select(
             config=cfg,
             offer_id=offer_id,
@@ -429,13 +445,7 @@ class PodService:
             fresh=fresh,
             on_progress=on_progress,
         )
-        est = make_estimate(
-            selection.offer,
-            cpu_units=cpu_units,
-            memory_mib=memory_mib,
-            candidates=selection.candidates,
-        )
-        return est, selection
+        return selection.estimate(cpu_units, memory_mib), selection
 
     def effective_plan(self, plan: str | None) -> str | None:
         """``plan`` (checked), else the recorded subscription's plan, else None."""
@@ -582,11 +592,8 @@ class PodService:
         """
         check_name(name)
         cfg = self.configs.get(config) if isinstance(config, str) else config
-        cpu_units, memory_mib = self.size(cpu, memory, cfg)
         # Refuse what needs no offer before searching (the aws provider itself calls AWS).
-        problem = fargate.size_error(cpu_units, memory_mib)
-        if problem:
-            raise RefusedError(f"refused (fargate): {problem}")
+        cpu_units, memory_mib = self.checked_size(cpu, memory, cfg)
         live = self._live_named(name)
         if live is not None:
             raise RefusedError(
@@ -596,10 +603,7 @@ class PodService:
         if isinstance(budget, str):
             budget = parse_budget(budget)
         if budget is None:
-            budget = Budget(
-                per_hour_usd=cfg.budget_per_hour_usd if cfg else None,
-                per_month_usd=cfg.budget_per_month_usd if cfg else None,
-            )
+            budget = Budget.of(cfg)
         plan_name = self.effective_plan(plan)
         who = self.effective_owner(owner)
         if image is not None:
@@ -615,12 +619,7 @@ class PodService:
             fresh=fresh,
             on_progress=on_progress,
         )
-        est = make_estimate(
-            selection.offer,
-            cpu_units=cpu_units,
-            memory_mib=memory_mib,
-            candidates=selection.candidates,
-        )
+        est = selection.estimate(cpu_units, memory_mib)
         report = self.validate(selection, est, owner=who, plan=plan_name, budget=budget, name=name)
         pod_id = "pod-" + secrets.token_hex(4)
         offer = selection.offer
